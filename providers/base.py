@@ -1,0 +1,354 @@
+"""What every adapter is: the endpoints it GETs and a pure function from their bodies to a Snapshot.
+
+Adapters never do I/O. ``Adapter.parse`` is the only entry point the engine calls; it guarantees
+that an adapter returns a valid ``Snapshot`` or raises an ``AdapterError`` and nothing else, so a
+hostile or broken page can never crash a poll.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html as html_lib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import orjson
+
+from aggregator.model import Incident, Maintenance, Snapshot
+
+
+class AdapterError(Exception):
+    """The body could not be turned into a snapshot. ``reason`` is one short line for users."""
+
+    reason_code: ClassVar[str] = "parse_error"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ParseError(AdapterError):
+    reason_code = "parse_error"
+
+
+class NotJSONError(AdapterError):
+    """HTML (or other text) came back where JSON was expected."""
+
+    reason_code = "not_json"
+
+
+class PageInactiveError(AdapterError):
+    reason_code = "page_inactive"
+
+
+class LoginRequiredError(AdapterError):
+    reason_code = "login_required"
+
+
+class NotStatusPageError(AdapterError):
+    reason_code = "not_status_page"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One URL an adapter wants fetched; ``key`` names the body when it is handed back."""
+
+    key: str
+    url: str
+    required: bool = True
+    accept: str = "application/json"
+
+
+Bodies = Mapping[str, bytes]
+
+_REGISTRY: dict[str, type[Adapter]] = {}
+
+
+class Adapter:
+    """Base class of every platform adapter; subclasses register themselves by ``platform``.
+
+    Subclasses set the class attributes and implement ``endpoints`` and ``build``.
+    """
+
+    platform: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    # Which parts of the model this adapter fills: components, incidents, maintenances, updates, regions.
+    reads: ClassVar[frozenset[str]] = frozenset()
+    # Keys of the bodies ``build`` understands, in the order ``classify`` tries them.
+    keys: ClassVar[tuple[str, ...]] = ("main",)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.platform:
+            _REGISTRY[cls.platform] = cls
+
+    # --- what to GET -------------------------------------------------------------------------
+    def endpoints(self, base_url: str) -> list[Endpoint]:
+        """The URLs to fetch for the current state of the page at ``base_url``."""
+        raise NotImplementedError
+
+    def history_endpoints(self, base_url: str) -> list[Endpoint]:
+        """URLs that tell how incidents and maintenances that left the current view ended."""
+        return []
+
+    # --- bodies to snapshot --------------------------------------------------------------------
+    def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+        raise NotImplementedError
+
+    def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
+        return []
+
+    def classify(self, body: bytes, filename: str = "") -> str:
+        """Which endpoint key a saved body answers (used by ``upstream parse`` on files)."""
+        return self.keys[0]
+
+    def parse(self, bodies: Bodies, base_url: str | None = None) -> Snapshot:
+        """Bodies (by endpoint key) to a Snapshot; raises only ``AdapterError``."""
+        try:
+            snapshot = self.build(bodies, base_url)
+        except AdapterError:
+            raise
+        except RecursionError as exc:
+            raise ParseError(f"{self.platform}: document nested too deeply") from exc
+        except Exception as exc:  # noqa: BLE001 - the contract: nothing but AdapterError escapes
+            raise ParseError(f"{self.platform}: unexpected document shape ({type(exc).__name__}: {exc})"[:300]) from exc
+        if snapshot.platform != self.platform:
+            snapshot = snapshot.model_copy(update={"platform": self.platform})
+        return snapshot
+
+    def parse_history(self, bodies: Bodies, base_url: str | None = None) -> list[Incident | Maintenance]:
+        try:
+            return self.build_history(bodies, base_url)
+        except AdapterError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise ParseError(f"{self.platform}: unexpected history shape ({type(exc).__name__}: {exc})"[:300]) from exc
+
+
+def load_adapters() -> dict[str, type[Adapter]]:
+    """Import every module in ``providers`` and ``providers.vendors`` so that each registers itself."""
+    import importlib
+    import pkgutil
+
+    import providers
+    import providers.vendors
+
+    for package in (providers, providers.vendors):
+        for info in pkgutil.iter_modules(package.__path__):
+            if not info.ispkg and info.name not in {"base", "catalog"}:
+                importlib.import_module(f"{package.__name__}.{info.name}")
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get_adapter(platform: str) -> Adapter:
+    adapters = load_adapters()
+    try:
+        return adapters[platform]()
+    except KeyError:
+        known = ", ".join(adapters)
+        raise KeyError(f"unknown platform {platform!r} (known: {known})") from None
+
+
+# ------------------------------------------------------------------------------------------------
+# Shared parsing helpers
+# ------------------------------------------------------------------------------------------------
+
+_TITLE_RE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
+
+
+def decode_text(body: bytes) -> str:
+    """Bytes to text, honouring a BOM (UTF-8, UTF-16 LE/BE, UTF-32) and sniffing BOM-less UTF-16."""
+    if body.startswith(codecs.BOM_UTF8):
+        return body[3:].decode("utf-8", errors="replace")
+    for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                       (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if body.startswith(bom):
+            return body.decode(codec, errors="replace")
+    if len(body) >= 2 and body[0] == 0 and body[1] != 0:
+        return body.decode("utf-16-be", errors="replace")
+    if len(body) >= 2 and body[0] != 0 and body[1] == 0:
+        return body.decode("utf-16-le", errors="replace")
+    return body.decode("utf-8", errors="replace")
+
+
+def classify_html(body: bytes) -> AdapterError:
+    """Name what an HTML body is, for a clear error where JSON was expected."""
+    match = _TITLE_RE.search(body[:20000])
+    title = html_lib.unescape(match.group(1).decode("utf-8", "replace")).strip() if match else ""
+    low = title.lower()
+    if low.endswith("page inactive") or "page inactive" in low:
+        return PageInactiveError(f"the status page is inactive ({title!r})")
+    if low.endswith("login") or "log in" in low or "sign in" in low or "login" in low:
+        return LoginRequiredError(f"the status page needs a login ({title!r})")
+    shown = f" ({title!r})" if title else ""
+    return NotJSONError(f"got an HTML page instead of JSON{shown}")
+
+
+def looks_like_html(body: bytes) -> bool:
+    head = body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<!--", b"<meta", b"<title"))
+
+
+def load_json(body: bytes, what: str = "document") -> Any:
+    """Parse a JSON body; HTML, JSONP wrappers, BOMs and UTF-16 are handled, anything else is an AdapterError."""
+    if not body or not body.strip():
+        raise ParseError(f"empty {what}")
+    if looks_like_html(body):
+        raise classify_html(body)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    text = decode_text(body).strip()
+    if looks_like_html(text.encode("utf-8", "replace")):
+        raise classify_html(text.encode("utf-8", "replace"))
+    jsonp = re.match(r"^[\w.$]+\s*\((.*)\)\s*;?\s*$", text, re.S)
+    if jsonp:
+        text = jsonp.group(1)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise ParseError(f"{what} is not valid JSON ({exc})"[:200]) from None
+
+
+def expect_dict(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ParseError(f"{what}: expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def as_list(value: Any) -> list[Any]:
+    """A JSON array, or empty for null / missing / PHP's ``{}``-for-empty."""
+    if isinstance(value, list):
+        return value
+    return []
+
+
+def text_or_none(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+_JS_DATE_RE = re.compile(
+    r"^\w{3} (\w{3}) (\d{1,2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT([+-]\d{4})"
+)
+_GO_TIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)? ([+-]\d{4})(?: \w+)?$")
+_US_DATE_RE = re.compile(r"^(\d{2})/(\d{2})/(\d{4}) (\d{2}):(\d{2})(?: ([A-Z]{2,4}))?$")
+_MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
+# Zone abbreviations seen on status pages; RFC 822 ones are handled by email.utils.
+ZONE_ABBREVIATIONS = {
+    "UTC": 0, "GMT": 0, "Z": 0, "PST": -8, "PDT": -7, "MST": -7, "MDT": -6, "CST": -6, "CDT": -5,
+    "EST": -5, "EDT": -4, "CET": 1, "CEST": 2, "BST": 1, "IST": 5.5, "JST": 9, "AEST": 10, "AEDT": 11,
+}
+
+
+def _offset(hhmm: str) -> timezone:
+    sign = -1 if hhmm[0] == "-" else 1
+    return timezone(sign * timedelta(hours=int(hhmm[1:3]), minutes=int(hhmm[3:5])))
+
+
+def parse_time(value: Any, default_tz: str | None = None) -> datetime | None:
+    """Any timestamp a status page uses -> aware UTC datetime, or None if absent or unreadable.
+
+    Accepts ISO 8601 (with offset, ``Z`` or naive), epoch seconds or milliseconds (number or
+    string), RFC 822, JavaScript ``Date.toString()``, Go's ``2006-01-02 15:04:05 -0700 MST`` and
+    ``MM/DD/YYYY HH:MM PDT``. A naive time is read in ``default_tz`` (IANA name), else UTC.
+    """
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return _from_epoch(float(value))
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or text in {"<no value>", "null", "None", "0001-01-01T00:00:00Z"}:
+        return None
+    if re.fullmatch(r"-?\d+(\.\d+)?", text):
+        return _from_epoch(float(text))
+    parsed: datetime | None = None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        parsed = None
+    if parsed is None and (m := _GO_TIME_RE.match(text)):
+        parsed = datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}{m.group(3) or ''}").replace(
+            tzinfo=_offset(m.group(4)))
+    if parsed is None and (m := _JS_DATE_RE.match(text)):
+        month = _MONTHS.get(m.group(1))
+        if month:
+            parsed = datetime(int(m.group(3)), month, int(m.group(2)), int(m.group(4)), int(m.group(5)),
+                              int(m.group(6)), tzinfo=_offset(m.group(7)))
+    if parsed is None and (m := _US_DATE_RE.match(text)):
+        parsed = datetime(int(m.group(3)), int(m.group(1)), int(m.group(2)), int(m.group(4)), int(m.group(5)))
+        if m.group(6) in ZONE_ABBREVIATIONS:
+            parsed = parsed.replace(tzinfo=timezone(timedelta(hours=ZONE_ABBREVIATIONS[m.group(6)])))
+    if parsed is None:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            parsed = None
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=_zone(default_tz))
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _zone(name: str | None) -> Any:
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _from_epoch(number: float) -> datetime | None:
+    if number <= 0:
+        return None
+    if number > 1e11:  # milliseconds
+        number /= 1000.0
+    try:
+        return datetime.fromtimestamp(number, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+def strip_html(text: str | None) -> str:
+    """Markup to plain text: tags dropped, ``<br>``/``<p>`` to newlines, entities decoded."""
+    if not text:
+        return ""
+    text = re.sub(r"(?i)<br\s*/?>|</p>|</li>|</div>", "\n", text)
+    text = _TAG_RE.sub("", text)
+    text = html_lib.unescape(text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def site_root(url: str) -> str:
+    """``https://status.example.com/some/path?x`` -> ``https://status.example.com/some/path``."""
+    parts = urlsplit(url.strip())
+    path = parts.path.rstrip("/")
+    return urlunsplit((parts.scheme or "https", parts.netloc, path, "", ""))
+
+
+def join_url(base_url: str, path: str) -> str:
+    return f"{site_root(base_url)}/{path.lstrip('/')}"
+
+
+def first(values: Iterable[Any], default: Any = None) -> Any:
+    return next(iter(values), default)

@@ -1,0 +1,271 @@
+"""Atlassian Statuspage (``/api/v2/*.json``): the platform most vendors use.
+
+Also reads the Statuspage-compatible API that other products serve (``statuspage-compatible``
+leniency: missing keys, no groups), and hands ``/history.atom`` / ``/history.rss`` to the feed
+adapter so that ``upstream parse statuspage`` takes any file a Statuspage page serves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aggregator.model import (
+    INDICATOR_TO_STATUS,
+    Component,
+    ComponentStatus,
+    Impact,
+    Incident,
+    IncidentStatus,
+    Maintenance,
+    MaintenanceStatus,
+    Snapshot,
+    Update,
+    worst_status,
+)
+from providers.base import (
+    Adapter,
+    Bodies,
+    Endpoint,
+    ParseError,
+    as_list,
+    expect_dict,
+    join_url,
+    load_json,
+    parse_time,
+    text_or_none,
+)
+
+COMPONENT_STATUSES = {s.value for s in ComponentStatus} - {"unknown"}
+INCIDENT_STATUSES = {s.value for s in IncidentStatus}
+MAINTENANCE_STATUSES = {s.value for s in MaintenanceStatus}
+IMPACTS = {i.value for i in Impact}
+
+
+def component_status(raw: Any) -> ComponentStatus:
+    word = str(raw or "").strip().lower()
+    if word in COMPONENT_STATUSES:
+        return ComponentStatus(word)
+    return {"full_outage": ComponentStatus.major_outage}.get(word, ComponentStatus.unknown)
+
+
+def impact_of(raw: Any, default: Impact = Impact.none) -> Impact:
+    word = str(raw or "").strip().lower()
+    return Impact(word) if word in IMPACTS else default
+
+
+class StatuspageAdapter(Adapter):
+    platform = "statuspage"
+    title = "Atlassian Statuspage"
+    reads = frozenset({"components", "groups", "incidents", "maintenances", "updates"})
+    keys = ("summary", "components", "incidents", "scheduled_maintenances", "status", "feed")
+
+    def endpoints(self, base_url: str) -> list[Endpoint]:
+        return [Endpoint("summary", join_url(base_url, "api/v2/summary.json"))]
+
+    def history_endpoints(self, base_url: str) -> list[Endpoint]:
+        return [
+            Endpoint("incidents", join_url(base_url, "api/v2/incidents.json")),
+            Endpoint("scheduled_maintenances", join_url(base_url, "api/v2/scheduled-maintenances.json"),
+                     required=False),
+        ]
+
+    def classify(self, body: bytes, filename: str = "") -> str:
+        head = body[:400].lstrip()
+        if head.startswith(b"<?xml") or b"<feed" in head or b"<rss" in head:
+            return "feed"
+        try:
+            doc = load_json(body)
+        except ParseError:
+            return "summary"
+        except Exception:  # noqa: BLE001 - HTML etc.: let build report it under the main key
+            return "summary"
+        if not isinstance(doc, dict):
+            return "summary"
+        if "components" in doc and ("status" in doc or "incidents" in doc):
+            return "summary"
+        for key in ("components", "incidents", "scheduled_maintenances"):
+            if key in doc:
+                return key
+        return "status" if "status" in doc else "summary"
+
+    # ------------------------------------------------------------------------------------------
+    def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+        if not bodies:
+            raise ParseError("statuspage: nothing to parse")
+        if "feed" in bodies and len(bodies) == 1:
+            from providers.feed import FeedAdapter
+
+            snap = FeedAdapter().build({"feed": bodies["feed"]}, base_url)
+            return snap.model_copy(update={"platform": self.platform})
+        docs = {key: expect_dict(load_json(body, f"statuspage {key}"), f"statuspage {key}")
+                for key, body in bodies.items() if key != "feed"}
+        page = {}
+        for doc in docs.values():
+            if isinstance(doc.get("page"), dict):
+                page = doc["page"]
+                break
+        tz = text_or_none(page.get("time_zone"))
+        page_url = text_or_none(page.get("url")) or base_url
+        if not any(k in doc for doc in docs.values() for k in
+                   ("page", "components", "incidents", "scheduled_maintenances", "status")):
+            raise ParseError("statuspage: not a Statuspage API document (no page, status or components)")
+
+        components: list[Component] = []
+        comp_doc = docs.get("summary") or docs.get("components")
+        if comp_doc is not None:
+            components = parse_components(comp_doc.get("components"), tz)
+
+        incidents: dict[str, Incident] = {}
+        maintenances: dict[str, Maintenance] = {}
+        for key in ("incidents", "summary"):  # summary last: the current view wins
+            doc = docs.get(key)
+            if doc is None:
+                continue
+            for raw in as_list(doc.get("incidents")):
+                if isinstance(raw, dict) and raw.get("id") is not None:
+                    notice = parse_notice(raw, tz, page_url)
+                    if isinstance(notice, Maintenance):
+                        maintenances[notice.id] = notice
+                    else:
+                        incidents[notice.id] = notice
+        for key in ("scheduled_maintenances", "summary"):
+            doc = docs.get(key)
+            if doc is None:
+                continue
+            for raw in as_list(doc.get("scheduled_maintenances")):
+                if isinstance(raw, dict) and raw.get("id") is not None:
+                    notice = parse_notice(raw, tz, page_url, maintenance=True)
+                    assert isinstance(notice, Maintenance)
+                    maintenances[notice.id] = notice
+
+        status_doc = next((d["status"] for d in docs.values() if isinstance(d.get("status"), dict)), {})
+        indicator = text_or_none(status_doc.get("indicator"))
+        if indicator and indicator.lower() in INDICATOR_TO_STATUS:
+            overall = INDICATOR_TO_STATUS[indicator.lower()]
+        elif components:
+            overall = worst_status(c.status for c in components)
+        else:
+            overall = ComponentStatus.unknown
+        return Snapshot(
+            platform=self.platform,
+            name=text_or_none(page.get("name")),
+            url=page_url,
+            page_id=text_or_none(page.get("id")),
+            status=overall,
+            raw_status=indicator,
+            description=text_or_none(status_doc.get("description")),
+            components=components,
+            incidents=sorted(incidents.values(), key=_newest_first),
+            maintenances=sorted(maintenances.values(), key=_newest_first),
+        )
+
+    def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
+        snap = self.build(bodies, base_url)
+        return [*snap.incidents, *snap.maintenances]
+
+
+def _newest_first(notice: Incident | Maintenance) -> tuple[float, str]:
+    when = notice.started_at or notice.scheduled_for or notice.updated_at if isinstance(notice, Maintenance) \
+        else notice.started_at or notice.updated_at
+    return (-(when.timestamp() if when else 0.0), notice.id)
+
+
+def parse_components(raw_components: Any, tz: str | None) -> list[Component]:
+    """Statuspage components; groups become the ``group`` of their members, not components."""
+    raws = [c for c in as_list(raw_components) if isinstance(c, dict) and c.get("id") is not None]
+    group_names = {str(c["id"]): str(c.get("name") or c["id"]) for c in raws if c.get("group") is True}
+    # A group also lists its children; use that where a child lacks group_id.
+    child_group: dict[str, str] = {}
+    for c in raws:
+        if c.get("group") is True:
+            for child in as_list(c.get("components")):
+                child_group[str(child)] = str(c["id"])
+    out = []
+    for c in raws:
+        cid = str(c["id"])
+        if c.get("group") is True:
+            continue
+        group_id = text_or_none(c.get("group_id")) or child_group.get(cid)
+        raw_status = text_or_none(c.get("status"))
+        position = c.get("position")
+        out.append(Component(
+            id=cid,
+            name=str(c.get("name") or cid).strip(),
+            group=group_names.get(group_id) if group_id else None,
+            status=component_status(raw_status),
+            raw_status=raw_status,
+            description=text_or_none(c.get("description")),
+            position=position if isinstance(position, int) and not isinstance(position, bool) else None,
+            updated_at=parse_time(c.get("updated_at"), tz),
+            only_show_if_degraded=c.get("only_show_if_degraded") is True,
+        ))
+    return out
+
+
+def parse_updates(raw_updates: Any, tz: str | None, allowed: set[str]) -> list[Update]:
+    updates = []
+    for u in as_list(raw_updates):
+        if not isinstance(u, dict):
+            continue
+        raw_status = text_or_none(u.get("status"))
+        word = (raw_status or "").lower()
+        updates.append(Update(
+            id=str(u.get("id") or f"{u.get('display_at') or u.get('created_at')}"),
+            status=word if word in allowed else (raw_status or "unknown"),
+            raw_status=raw_status,
+            body=str(u.get("body") or ""),
+            created_at=parse_time(u.get("display_at") or u.get("created_at"), tz),
+        ))
+    updates.sort(key=lambda u: u.created_at.timestamp() if u.created_at else 0.0, reverse=True)
+    return updates
+
+
+def parse_notice(raw: dict[str, Any], tz: str | None, page_url: str | None,
+                 maintenance: bool = False) -> Incident | Maintenance:
+    """One Statuspage incident or scheduled maintenance."""
+    raw_status = text_or_none(raw.get("status"))
+    word = (raw_status or "").lower()
+    is_maintenance = maintenance or "scheduled_for" in raw or word in (MAINTENANCE_STATUSES - INCIDENT_STATUSES)
+    component_ids = [str(c["id"]) for c in as_list(raw.get("components"))
+                     if isinstance(c, dict) and c.get("id") is not None]
+    updates_raw = as_list(raw.get("incident_updates"))
+    if not component_ids:
+        seen: dict[str, None] = {}
+        for u in updates_raw:
+            if isinstance(u, dict):
+                for ac in as_list(u.get("affected_components")):
+                    if isinstance(ac, dict) and ac.get("code"):
+                        seen[str(ac["code"])] = None
+        component_ids = list(seen)
+    shortlink = text_or_none(raw.get("shortlink"))
+    url = shortlink or (f"{page_url.rstrip('/')}/incidents/{raw['id']}" if page_url else None)
+    created = parse_time(raw.get("created_at"), tz)
+    common: dict[str, Any] = {
+        "id": str(raw["id"]),
+        "title": str(raw.get("name") or "").strip() or str(raw["id"]),
+        "raw_status": raw_status,
+        "raw_impact": text_or_none(raw.get("impact")),
+        "started_at": parse_time(raw.get("started_at"), tz) or created,
+        "updated_at": parse_time(raw.get("updated_at"), tz),
+        "resolved_at": parse_time(raw.get("resolved_at"), tz),
+        "url": url,
+        "component_ids": component_ids,
+    }
+    if is_maintenance:
+        status = MaintenanceStatus(word) if word in MAINTENANCE_STATUSES else (
+            MaintenanceStatus.completed if word in {"resolved", "postmortem"} else MaintenanceStatus.scheduled)
+        return Maintenance(
+            **common,
+            impact=impact_of(raw.get("impact"), Impact.maintenance),
+            status=status,
+            scheduled_for=parse_time(raw.get("scheduled_for"), tz),
+            scheduled_until=parse_time(raw.get("scheduled_until"), tz),
+            updates=parse_updates(updates_raw, tz, MAINTENANCE_STATUSES),
+        )
+    status = IncidentStatus(word) if word in INCIDENT_STATUSES else IncidentStatus.investigating
+    return Incident(
+        **common,
+        impact=impact_of(raw.get("impact")),
+        status=status,
+        updates=parse_updates(updates_raw, tz, INCIDENT_STATUSES),
+    )
