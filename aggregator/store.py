@@ -1,0 +1,467 @@
+"""The SQLite store: current state tables plus the append-only ``events`` log of every change.
+
+One provider's poll is applied in one transaction (a savepoint when many are batched), so a crash
+never leaves half a snapshot. WAL mode lets the CLI read while ``upstream watch`` writes. Each
+subsystem (core, notify, ...) owns a list of migrations; ``schema_versions`` says which ran.
+
+Read-only query commands use ``aggregator.query`` instead, which needs neither pydantic nor
+sqlite-utils and so starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlite_utils
+
+from aggregator.diff import Notice, diff, vanished_notices
+from aggregator.model import Event, EventKind, Incident, Maintenance, Snapshot
+
+Migration = Callable[[sqlite_utils.Database], None]
+EventHook = Callable[[sqlite_utils.Database, list[Event]], None]
+
+
+class StoreError(Exception):
+    """A database that cannot be used (corrupt, not ours, unwritable): one line for users."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+# ------------------------------------------------------------------------------------------------
+# Schema
+# ------------------------------------------------------------------------------------------------
+
+def _core_v1(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE providers (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            url TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            category TEXT,
+            added_at TEXT NOT NULL,
+            page_id TEXT,
+            status TEXT,
+            raw_status TEXT,
+            description TEXT,
+            snapshot TEXT,            -- the latest normalised Snapshot as JSON
+            snapshot_hash TEXT,
+            fetch_state TEXT,         -- JSON {endpoint key: {url, etag, last_modified, hash}}
+            reachable INTEGER NOT NULL DEFAULT 1,
+            last_error TEXT,
+            last_polled_at TEXT,
+            last_success_at TEXT,
+            last_changed_at TEXT,
+            interval REAL,            -- seconds; NULL = the platform's or global default
+            next_due_at REAL,         -- unix time; NULL = due now
+            failures INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE components (
+            provider TEXT NOT NULL REFERENCES providers(id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            group_name TEXT,
+            status TEXT NOT NULL,
+            raw_status TEXT,
+            description TEXT,
+            position INTEGER,
+            region TEXT,
+            only_show_if_degraded INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT,
+            PRIMARY KEY (provider, id)
+        );
+        CREATE TABLE incidents (
+            provider TEXT NOT NULL REFERENCES providers(id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('incident', 'maintenance')),
+            title TEXT NOT NULL,
+            impact TEXT NOT NULL,
+            status TEXT NOT NULL,
+            raw_status TEXT,
+            is_open INTEGER NOT NULL,
+            started_at TEXT,
+            updated_at TEXT,
+            resolved_at TEXT,
+            scheduled_for TEXT,
+            scheduled_until TEXT,
+            url TEXT,
+            component_ids TEXT,       -- JSON array
+            regions TEXT,             -- JSON array
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            PRIMARY KEY (provider, id)
+        );
+        CREATE INDEX incidents_open ON incidents (is_open, provider);
+        CREATE TABLE incident_updates (
+            provider TEXT NOT NULL,
+            incident_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            status TEXT,
+            raw_status TEXT,
+            body TEXT,
+            created_at TEXT,
+            PRIMARY KEY (provider, incident_id, id),
+            FOREIGN KEY (provider, incident_id) REFERENCES incidents(provider, id) ON DELETE CASCADE
+        );
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            subject_id TEXT,
+            subject_name TEXT,
+            old TEXT,
+            new TEXT,
+            observed_at TEXT NOT NULL,
+            occurred_at TEXT,
+            detail TEXT
+        );
+        CREATE INDEX events_provider_seq ON events (provider, seq);
+        CREATE INDEX events_observed ON events (observed_at);
+        """
+    )
+
+
+CORE_MIGRATIONS: list[Migration] = [_core_v1]
+
+# Subsystems that own tables register here (name -> migrations); the store runs them on open.
+SUBSYSTEM_MIGRATIONS: dict[str, list[Migration]] = {"core": CORE_MIGRATIONS}
+
+
+def migrate(db: sqlite_utils.Database, subsystem: str, migrations: Sequence[Migration]) -> int:
+    """Run the migrations of ``subsystem`` that have not run yet, each in its own transaction."""
+    db.execute("CREATE TABLE IF NOT EXISTS schema_versions (subsystem TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+    row = db.execute("SELECT version FROM schema_versions WHERE subsystem = ?", [subsystem]).fetchone()
+    current = row[0] if row else 0
+    if current > len(migrations):
+        raise StoreError(f"database schema for {subsystem!r} is version {current}, newer than this upstream "
+                         f"({len(migrations)}): upgrade upstream")
+    for version, step in enumerate(migrations[current:], start=current + 1):
+        with db.conn:
+            step(db)
+            db.execute("INSERT INTO schema_versions (subsystem, version) VALUES (?, ?) "
+                       "ON CONFLICT (subsystem) DO UPDATE SET version = excluded.version", [subsystem, version])
+    return len(migrations)
+
+
+def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """A connection with our pragmas; the file is created readable by its owner only."""
+    path = Path(path)
+    if not readonly:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not path.exists():
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+    elif not path.exists():
+        raise StoreError(f"no database at {path} (follow a provider first: upstream add URL)")
+    uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        if not readonly:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is not a usable upstream database ({exc})") from None
+    return conn
+
+
+@dataclass
+class PollOutcome:
+    """What one poll of one provider produced, ready to be applied by the single writer."""
+
+    provider: str
+    observed_at: datetime
+    snapshot: Snapshot | None = None
+    error: str | None = None
+    not_modified: bool = False
+    fetch_state: dict[str, Any] | None = None
+    history: dict[str, Notice] = field(default_factory=dict)
+    next_due_at: float | None = None
+    failures: int | None = None
+
+
+class Store:
+    """The database behind upstream: ``Store(path)`` opens (and migrates) it."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.conn = connect(self.path)
+        self.db = sqlite_utils.Database(self.conn)
+        self.event_hooks: list[EventHook] = []
+        try:
+            for subsystem, migrations in SUBSYSTEM_MIGRATIONS.items():
+                migrate(self.db, subsystem, migrations)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not a usable upstream database ({exc})") from None
+        self._load_hooks()
+
+    def _load_hooks(self) -> None:
+        # Subsystems add hooks that run inside the apply transaction (e.g. the notification outbox).
+        for hook in _HOOK_FACTORIES:
+            self.event_hooks.append(hook)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # --- providers ---------------------------------------------------------------------------
+    def add_provider(self, provider_id: str, *, name: str, url: str, platform: str,
+                     category: str | None = None, interval: float | None = None) -> None:
+        """Follow a provider (idempotent: following again updates name/url/platform, keeps state)."""
+        now = iso(utcnow())
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO providers (id, name, url, platform, category, added_at, interval) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+                "url = excluded.url, platform = excluded.platform, "
+                "category = coalesce(excluded.category, providers.category), "
+                "interval = coalesce(excluded.interval, providers.interval)",
+                [provider_id, name, url, platform, category, now, interval])
+
+    def remove_provider(self, provider_id: str) -> bool:
+        """Unfollow: drop the current state; the event log keeps what happened."""
+        with self.transaction():
+            cur = self.conn.execute("DELETE FROM providers WHERE id = ?", [provider_id])
+        return cur.rowcount > 0
+
+    def get_provider(self, provider_id: str) -> dict[str, Any] | None:
+        cur = self.conn.execute("SELECT * FROM providers WHERE id = ?", [provider_id])
+        row = cur.fetchone()
+        return dict(zip([c[0] for c in cur.description], row, strict=True)) if row else None
+
+    def providers(self, ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        cur = self.conn.execute("SELECT * FROM providers ORDER BY id")
+        cols = [c[0] for c in cur.description]
+        rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        if ids is not None:
+            wanted = list(ids)
+            by_id = {r["id"]: r for r in rows}
+            missing = [i for i in wanted if i not in by_id]
+            if missing:
+                raise KeyError(missing[0])
+            return [by_id[i] for i in wanted]
+        return rows
+
+    def snapshot(self, provider_id: str) -> Snapshot | None:
+        row = self.conn.execute("SELECT snapshot FROM providers WHERE id = ?", [provider_id]).fetchone()
+        return Snapshot.model_validate_json(row[0]) if row and row[0] else None
+
+    def events(self, provider_id: str | None = None, since_seq: int = 0) -> list[Event]:
+        sql = "SELECT * FROM events WHERE seq > ?"
+        args: list[Any] = [since_seq]
+        if provider_id:
+            sql += " AND provider = ?"
+            args.append(provider_id)
+        cur = self.conn.execute(sql + " ORDER BY seq", args)
+        cols = [c[0] for c in cur.description]
+        return [event_from_row(dict(zip(cols, r, strict=True))) for r in cur.fetchall()]
+
+    # --- applying polls ------------------------------------------------------------------------
+    def apply(self, outcome: PollOutcome) -> list[Event]:
+        """Apply one provider's poll in its own transaction; returns the events recorded."""
+        with self.transaction():
+            return self._apply(outcome)
+
+    def apply_many(self, outcomes: Sequence[PollOutcome]) -> list[Event]:
+        """Apply many polls in one transaction; each provider in a savepoint of its own, so one
+        provider's failure rolls back only that provider, never leaving it half-applied."""
+        events: list[Event] = []
+        with self.transaction():
+            for outcome in outcomes:
+                self.conn.execute("SAVEPOINT provider_poll")
+                try:
+                    events.extend(self._apply(outcome))
+                except Exception:
+                    self.conn.execute("ROLLBACK TO provider_poll")
+                    self.conn.execute("RELEASE provider_poll")
+                    raise
+                self.conn.execute("RELEASE provider_poll")
+        return events
+
+    def _apply(self, outcome: PollOutcome) -> list[Event]:
+        row = self.conn.execute(
+            "SELECT snapshot, snapshot_hash, reachable, name FROM providers WHERE id = ?",
+            [outcome.provider]).fetchone()
+        if row is None:
+            return []  # unfollowed while the poll ran
+        stored_json, stored_hash, reachable, name = row
+        now = iso(outcome.observed_at)
+        events: list[Event] = []
+        sets: dict[str, Any] = {"last_polled_at": now}
+        if outcome.fetch_state is not None:
+            sets["fetch_state"] = orjson.dumps(outcome.fetch_state).decode()
+        if outcome.next_due_at is not None:
+            sets["next_due_at"] = outcome.next_due_at
+        if outcome.failures is not None:
+            sets["failures"] = outcome.failures
+
+        if outcome.error is not None:
+            sets["last_error"] = outcome.error
+            if reachable:
+                events.append(Event(kind=EventKind.provider_unreachable, provider=outcome.provider,
+                                    subject_id=outcome.provider, subject_name=name, old="reachable",
+                                    new="unreachable", observed_at=outcome.observed_at,
+                                    detail={"reason": outcome.error}))
+            sets["reachable"] = 0
+            self._update_provider(outcome.provider, sets)
+            self._append(events)
+            return events
+
+        if not reachable:
+            events.append(Event(kind=EventKind.provider_recovered, provider=outcome.provider,
+                                subject_id=outcome.provider, subject_name=name, old="unreachable",
+                                new="reachable", observed_at=outcome.observed_at))
+        sets.update(reachable=1, last_error=None, last_success_at=now)
+
+        snap = outcome.snapshot
+        if snap is not None:
+            snap = snap.model_copy(update={"provider": outcome.provider})
+            new_hash = snapshot_hash(snap)
+            if new_hash != stored_hash:
+                previous = Snapshot.model_validate_json(stored_json) if stored_json else None
+                changes = diff(previous, snap, outcome.observed_at, outcome.history)
+                events.extend(changes)
+                self._write_state(outcome.provider, snap, outcome.observed_at, outcome.history)
+                stored = snap.model_copy(update={"fetched_at": outcome.observed_at})
+                sets.update(snapshot=stored.model_dump_json(exclude_none=False), snapshot_hash=new_hash,
+                            status=snap.status.value, raw_status=snap.raw_status,
+                            description=snap.description, page_id=snap.page_id)
+                if changes:
+                    sets["last_changed_at"] = now
+        self._update_provider(outcome.provider, sets)
+        self._append(events)
+        return events
+
+    def _update_provider(self, provider: str, sets: dict[str, Any]) -> None:
+        assignments = ", ".join(f"{k} = ?" for k in sets)
+        self.conn.execute(f"UPDATE providers SET {assignments} WHERE id = ?", [*sets.values(), provider])
+
+    def _append(self, events: list[Event]) -> None:
+        if not events:
+            return
+        for ev in events:
+            cur = self.conn.execute(
+                "INSERT INTO events (kind, provider, subject_id, subject_name, old, new, observed_at, "
+                "occurred_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [ev.kind.value, ev.provider, ev.subject_id, ev.subject_name, ev.old, ev.new,
+                 iso(ev.observed_at), iso(ev.occurred_at),
+                 orjson.dumps(ev.detail, option=orjson.OPT_SORT_KEYS).decode() if ev.detail else None])
+            ev.seq = cur.lastrowid
+        for hook in self.event_hooks:
+            hook(self.db, events)
+
+    def _write_state(self, provider: str, snap: Snapshot, observed_at: datetime,
+                     history: dict[str, Notice]) -> None:
+        now = iso(observed_at)
+        self.conn.execute("DELETE FROM components WHERE provider = ?", [provider])
+        self.conn.executemany(
+            "INSERT INTO components (provider, id, name, group_name, status, raw_status, description, position, "
+            "region, only_show_if_degraded, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(provider, c.id, c.name, c.group, c.status.value, c.raw_status, c.description, c.position, c.region,
+              int(c.only_show_if_degraded), iso(c.updated_at)) for c in snap.components])
+        listed = {n.id for n in (*snap.incidents, *snap.maintenances)}
+        for notice in (*snap.incidents, *snap.maintenances):
+            self._upsert_notice(provider, notice, now)
+        # Open notices that left the current view are closed, with what history says where known.
+        open_rows = self.conn.execute("SELECT id, kind FROM incidents WHERE provider = ? AND is_open = 1",
+                                      [provider]).fetchall()
+        for notice_id, kind in open_rows:
+            if notice_id in listed:
+                continue
+            ended = history.get(notice_id)
+            if ended is not None and not ended.is_open:
+                self._upsert_notice(provider, ended, now)
+            else:
+                closed = "resolved" if kind == "incident" else "completed"
+                self.conn.execute("UPDATE incidents SET is_open = 0, status = ?, resolved_at = coalesce("
+                                  "resolved_at, ?), last_seen_at = ? WHERE provider = ? AND id = ?",
+                                  [closed, now, now, provider, notice_id])
+
+    def _upsert_notice(self, provider: str, notice: Notice, now: str | None) -> None:
+        is_maint = isinstance(notice, Maintenance)
+        self.conn.execute(
+            "INSERT INTO incidents (provider, id, kind, title, impact, status, raw_status, is_open, started_at, "
+            "updated_at, resolved_at, scheduled_for, scheduled_until, url, component_ids, regions, first_seen_at, "
+            "last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (provider, id) DO UPDATE SET kind = excluded.kind, title = excluded.title, "
+            "impact = excluded.impact, status = excluded.status, raw_status = excluded.raw_status, "
+            "is_open = excluded.is_open, started_at = coalesce(excluded.started_at, incidents.started_at), "
+            "updated_at = excluded.updated_at, resolved_at = coalesce(excluded.resolved_at, "
+            "CASE WHEN excluded.is_open = 0 THEN coalesce(incidents.resolved_at, excluded.last_seen_at) END), "
+            "scheduled_for = excluded.scheduled_for, scheduled_until = excluded.scheduled_until, "
+            "url = coalesce(excluded.url, incidents.url), component_ids = excluded.component_ids, "
+            "regions = excluded.regions, last_seen_at = excluded.last_seen_at",
+            [provider, notice.id, "maintenance" if is_maint else "incident", notice.title, notice.impact.value,
+             notice.status.value, notice.raw_status, int(notice.is_open), iso(notice.started_at),
+             iso(notice.updated_at), iso(notice.resolved_at),
+             iso(notice.scheduled_for) if isinstance(notice, Maintenance) else None,
+             iso(notice.scheduled_until) if isinstance(notice, Maintenance) else None,
+             notice.url, orjson.dumps(notice.component_ids).decode(), orjson.dumps(notice.regions).decode(),
+             now, now])
+        if notice.updates:
+            self.conn.executemany(
+                "INSERT INTO incident_updates (provider, incident_id, id, status, raw_status, body, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET status = excluded.status, "
+                "raw_status = excluded.raw_status, body = excluded.body, created_at = excluded.created_at",
+                [(provider, notice.id, u.id, u.status, u.raw_status, u.body, iso(u.created_at))
+                 for u in notice.updates])
+
+
+_HOOK_FACTORIES: list[EventHook] = []
+
+
+def register_event_hook(hook: EventHook) -> None:
+    """Run ``hook(db, events)`` inside every apply transaction that records events."""
+    if hook not in _HOOK_FACTORIES:
+        _HOOK_FACTORIES.append(hook)
+
+
+def snapshot_hash(snap: Snapshot) -> str:
+    """Hash of what the page says, ignoring when we fetched it: equal hashes mean nothing changed."""
+    import hashlib
+
+    data = snap.model_dump(mode="json", exclude={"fetched_at"})
+    return hashlib.blake2b(orjson.dumps(data, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+
+
+def event_from_row(row: dict[str, Any]) -> Event:
+    detail = row.get("detail")
+    return Event(seq=row["seq"], kind=EventKind(row["kind"]), provider=row["provider"], subject_id=row["subject_id"],
+                 subject_name=row["subject_name"], old=row["old"], new=row["new"], observed_at=row["observed_at"],
+                 occurred_at=row["occurred_at"], detail=orjson.loads(detail) if detail else None)
+
+
+__all__ = ["Incident", "Maintenance", "PollOutcome", "Store", "StoreError", "connect", "migrate",
+           "register_event_hook", "snapshot_hash", "vanished_notices"]
