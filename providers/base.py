@@ -352,3 +352,28 @@ def join_url(base_url: str, path: str) -> str:
 
 def first(values: Iterable[Any], default: Any = None) -> Any:
     return next(iter(values), default)
+
+
+def word_key(value: Any) -> str:
+    """A platform's status word normalised for table lookups.
+
+    ``"Partial Outage"``, ``"partial-outage"`` and ``" PARTIAL_OUTAGE "`` all become
+    ``"partial_outage"``; numbers become their decimal text (``100`` -> ``"100"``).
+    """
+    if value is None or isinstance(value, bool):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return re.sub(r"[\s\-]+", "_", str(value).strip().lower())
+
+
+def notice_sort_key(notice: Incident | Maintenance) -> tuple[float, str]:
+    """Sort key that puts the newest incident or maintenance first (then by id, for stable output).
+
+    "Newest" is the start time, else the scheduled start (maintenances), else the last update.
+    """
+    when = notice.started_at
+    if when is None and isinstance(notice, Maintenance):
+        when = notice.scheduled_for
+    when = when or notice.updated_at
+    return (-(when.timestamp() if when else 0.0), notice.id)
