@@ -99,6 +99,10 @@ class StatuspageAdapter(Adapter):
             return snap.model_copy(update={"platform": self.platform})
         docs = {key: expect_dict(load_json(body, f"statuspage {key}"), f"statuspage {key}")
                 for key, body in bodies.items() if key != "feed"}
+        for key, doc in docs.items():
+            for field in ("components", "incidents", "scheduled_maintenances"):
+                if doc.get(field) is not None and not isinstance(doc[field], list):
+                    raise ParseError(f"statuspage {key}: {field!r} is not a list")
         page = {}
         for doc in docs.values():
             if isinstance(doc.get("page"), dict):

@@ -1,0 +1,137 @@
+"""The SQLite store: transactions, migrations, no-op writes, unreachable bookkeeping."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from aggregator.model import ComponentStatus
+from aggregator.store import SUBSYSTEM_MIGRATIONS, PollOutcome, Store, StoreError, migrate
+from providers.base import get_adapter
+from tests.conftest import FIXTURES
+
+T0 = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
+adapter = get_adapter("statuspage")
+
+
+def fixture_snapshot(name: str):
+    return adapter.parse({"summary": (FIXTURES / "statuspage" / name).read_bytes()})
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "up.db")
+    s.add_provider("acme", name="Acme", url="https://status.acme.test", platform="statuspage")
+    s.add_provider("beta", name="Beta", url="https://status.beta.test", platform="statuspage")
+    yield s
+    s.close()
+
+
+def count(store: Store, table: str) -> int:
+    return store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_wal_and_schema_versions(store: Store) -> None:
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    versions = dict(store.conn.execute("SELECT subsystem, version FROM schema_versions").fetchall())
+    assert versions["core"] == len(SUBSYSTEM_MIGRATIONS["core"])
+
+
+def test_migrations_run_once_and_refuse_a_newer_database(tmp_path: Path) -> None:
+    calls = []
+    steps = [lambda db: calls.append(1) or db.execute("CREATE TABLE t1 (x)"),
+             lambda db: calls.append(2) or db.execute("CREATE TABLE t2 (x)")]
+    s = Store(tmp_path / "m.db")
+    migrate(s.db, "demo", steps[:1])
+    migrate(s.db, "demo", steps)
+    migrate(s.db, "demo", steps)
+    assert calls == [1, 2]
+    with pytest.raises(StoreError, match="newer"):
+        migrate(s.db, "demo", steps[:1])
+
+
+def test_unchanged_snapshot_writes_no_event(store: Store) -> None:
+    snap = fixture_snapshot("acme-1-operational.json")
+    assert len(store.apply(PollOutcome("acme", T0, snapshot=snap))) == 1
+    before = count(store, "events")
+    assert store.apply(PollOutcome("acme", T0 + timedelta(minutes=1), snapshot=snap)) == []
+    assert store.apply(PollOutcome("acme", T0 + timedelta(minutes=2), not_modified=True)) == []
+    assert count(store, "events") == before
+    row = store.get_provider("acme")
+    assert row["last_polled_at"] == "2026-11-20T16:02:00Z" and row["last_changed_at"] == "2026-11-20T16:00:00Z"
+
+
+def test_current_tables_follow_the_snapshot(store: Store) -> None:
+    store.apply(PollOutcome("acme", T0, snapshot=fixture_snapshot("acme-1-operational.json")))
+    store.apply(PollOutcome("acme", T0 + timedelta(minutes=5),
+                            snapshot=fixture_snapshot("acme-3-incident-identified.json")))
+    comps = dict(store.conn.execute("SELECT id, status FROM components WHERE provider = 'acme'").fetchall())
+    assert comps["cmp0rest0001"] == "partial_outage" and comps["cmp0dash0001"] == "degraded_performance"
+    inc = store.conn.execute("SELECT status, is_open, kind FROM incidents WHERE id = 'inc0outage01'").fetchone()
+    assert inc == ("identified", 1, "incident")
+    assert count(store, "incident_updates") == 2
+    # it vanishes without history: closed, with the time we noticed
+    store.apply(PollOutcome("acme", T0 + timedelta(minutes=10), snapshot=fixture_snapshot("acme-4-resolved-gone.json")))
+    assert store.conn.execute("SELECT is_open, status, resolved_at FROM incidents").fetchone() == (
+        0, "resolved", "2026-11-20T16:10:00Z")
+
+
+def test_unreachable_keeps_last_state_and_records_once(store: Store) -> None:
+    store.apply(PollOutcome("acme", T0, snapshot=fixture_snapshot("acme-3-incident-identified.json")))
+    first = store.apply(PollOutcome("acme", T0 + timedelta(minutes=1), error="connection refused"))
+    again = store.apply(PollOutcome("acme", T0 + timedelta(minutes=2), error="timed out"))
+    assert [e.kind.value for e in first] == ["provider.unreachable"] and again == []
+    assert first[0].detail == {"reason": "connection refused"}
+    row = store.get_provider("acme")
+    assert row["reachable"] == 0 and row["last_error"] == "timed out" and row["status"] == "partial_outage"
+    assert store.snapshot("acme").status == ComponentStatus.partial_outage
+    back = store.apply(PollOutcome("acme", T0 + timedelta(minutes=3), not_modified=True))
+    assert [e.kind.value for e in back] == ["provider.recovered"]
+
+
+def test_batch_rolls_back_only_the_failing_provider(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    good = PollOutcome("beta", T0, snapshot=fixture_snapshot("acme-1-operational.json"))
+    bad = PollOutcome("acme", T0, snapshot=fixture_snapshot("acme-2-incident-investigating.json"))
+    real = store._write_state
+
+    def exploding(provider, *args, **kwargs):
+        real(provider, *args, **kwargs)
+        if provider == "acme":
+            raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(store, "_write_state", exploding)
+    with pytest.raises(RuntimeError):
+        store.apply_many([good, bad])
+    # the whole batch is one transaction: nothing of either is half there
+    assert count(store, "events") == 0 and count(store, "components") == 0
+    monkeypatch.setattr(store, "_write_state", real)
+    events = store.apply_many([good, bad])
+    assert {e.provider for e in events} == {"acme", "beta"}
+    seqs = [r[0] for r in store.conn.execute("SELECT seq FROM events ORDER BY seq")]
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_unfollow_keeps_history(store: Store) -> None:
+    store.apply(PollOutcome("acme", T0, snapshot=fixture_snapshot("acme-3-incident-identified.json")))
+    assert store.remove_provider("acme") is True
+    assert store.get_provider("acme") is None and count(store, "components") == 0
+    assert count(store, "events") > 0
+    assert store.remove_provider("acme") is False
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"junk" * 1000)
+    with pytest.raises(StoreError, match="not a usable upstream database"):
+        Store(path)
+    assert path.read_bytes() == b"junk" * 1000
+    conn = sqlite3.connect(tmp_path / "other.db")
+    conn.execute("CREATE TABLE schema_versions (subsystem TEXT PRIMARY KEY, version INTEGER)")
+    conn.execute("INSERT INTO schema_versions VALUES ('core', 99)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="newer"):
+        Store(tmp_path / "other.db")
