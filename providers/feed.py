@@ -224,6 +224,11 @@ def zone_for(abbreviation: str | None) -> tzinfo | None:
     return None
 
 
+def _squeeze(text: str) -> str:
+    # Text pulled out of markup may read "Jan 12 , 16:04 UTC" (a space where a tag ended).
+    return re.sub(r"\s+,", ",", " ".join(text.split()))
+
+
 def _hour24(hour: int, ampm: str | None) -> int:
     if not ampm:
         return hour
@@ -238,7 +243,7 @@ def parse_stamp(text: str, reference: datetime | None, default_zone: tzinfo | No
     after it (a postmortem); taking the candidate year closest to the reference gets both right
     across a year boundary (a ``Dec 31`` update in a feed published ``Jan 1`` is last year's).
     """
-    match = _STAMP_RE.search(" ".join(text.split()))
+    match = _STAMP_RE.search(_squeeze(text))
     if not match:
         return None
     zone = zone_for(match.group("zone")) or default_zone or UTC
@@ -268,7 +273,7 @@ def parse_stamp(text: str, reference: datetime | None, default_zone: tzinfo | No
 
 def parse_clock(text: str, day_of: datetime, default_zone: tzinfo | None = None) -> datetime | None:
     """``12:53 PM PDT`` on the local date of ``day_of`` (used where a stamp has no date at all)."""
-    match = _TIME_ONLY_RE.match(" ".join(text.split()))
+    match = _TIME_ONLY_RE.match(_squeeze(text))
     if not match:
         return None
     zone = zone_for(match.group("zone")) or default_zone or UTC
