@@ -85,7 +85,7 @@ _HOST_RE = re.compile(r"^([a-z0-9][a-z0-9-]*)\.statuspal\.(io|eu)$")
 def summary_url(base_url: str) -> str:
     parts = urlsplit(base_url.strip())
     host = parts.netloc.lower().split(":")[0]
-    path_match = _SUBDOMAIN_PATH_RE.search(parts.path)
+    path_match = _SUBDOMAIN_PATH_RE.search(base_url)
     if path_match:
         api_host = host if host.startswith("statuspal.") else "statuspal.io"
         return f"https://{api_host}/api/v2/status_pages/{path_match.group(1)}/summary"
