@@ -358,13 +358,16 @@ def word_key(value: Any) -> str:
     """A platform's status word normalised for table lookups.
 
     ``"Partial Outage"``, ``"partial-outage"`` and ``" PARTIAL_OUTAGE "`` all become
-    ``"partial_outage"``; numbers become their decimal text (``100`` -> ``"100"``).
+    ``"partial_outage"``; numbers become their decimal text (``100`` -> ``"100"``, ``-1`` -> ``"-1"``).
     """
     if value is None or isinstance(value, bool):
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return re.sub(r"[\s\-]+", "_", str(value).strip().lower())
+    text = str(value).strip().lower()
+    if re.fullmatch(r"-?\d+(\.\d+)?", text):
+        return text  # a code such as -1 keeps its sign
+    return re.sub(r"[\s\-]+", "_", text)
 
 
 def notice_sort_key(notice: Incident | Maintenance) -> tuple[float, str]:
