@@ -1,0 +1,105 @@
+"""Contract checks shared by the hosted-platform adapters (incident.io, Instatus, Better Stack,
+status.io, Cachet, cState, Statuspal, Sorry, Hund, OpenStatus, StatusIQ, StatusHub)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aggregator.model import Snapshot
+from providers.base import AdapterError, LoginRequiredError, NotJSONError, PageInactiveError, get_adapter
+from tests.conftest import FIXTURES
+
+PLATFORMS = ["incidentio", "instatus", "betterstack", "statusio", "cachet", "cstate", "statuspal", "sorry",
+             "hund", "openstatus", "statusiq", "statushub"]
+READS = {"components", "groups", "incidents", "maintenances", "updates", "regions"}
+HTML = b"<!DOCTYPE html>\n<html><head><title>Acme</title></head><body><div id='app'></div></body></html>"
+
+
+def fixture_files(platform: str) -> list[Path]:
+    return sorted(p for p in (FIXTURES / platform).iterdir() if p.is_file())
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_declarations(platform: str) -> None:
+    adapter = get_adapter(platform)
+    assert adapter.platform == platform and adapter.title
+    assert adapter.reads <= READS
+    assert adapter.keys and len(set(adapter.keys)) == len(adapter.keys)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_every_fixture_classifies_and_parses(platform: str) -> None:
+    adapter = get_adapter(platform)
+    files = fixture_files(platform)
+    assert files, f"no fixtures for {platform}"
+    for path in files:
+        key = adapter.classify(path.read_bytes(), path.name)
+        assert key in adapter.keys, path.name
+        snap = adapter.parse({key: path.read_bytes()}, "https://status.acme.example")
+        assert isinstance(snap, Snapshot) and snap.platform == platform
+        # Whatever an adapter reads, it says so in `reads`.
+        if snap.components:
+            assert "components" in adapter.reads
+        if any(c.group for c in snap.components):
+            assert "groups" in adapter.reads
+        if snap.incidents:
+            assert "incidents" in adapter.reads
+        if snap.maintenances:
+            assert "maintenances" in adapter.reads
+        if any(n.updates for n in [*snap.incidents, *snap.maintenances]):
+            assert "updates" in adapter.reads
+        if any(c.region for c in snap.components) or any(n.regions for n in [*snap.incidents, *snap.maintenances]):
+            assert "regions" in adapter.reads
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_html_instead_of_a_document(platform: str) -> None:
+    adapter = get_adapter(platform)
+    for key in adapter.keys:
+        with pytest.raises(NotJSONError):
+            adapter.parse({key: HTML})
+        with pytest.raises(PageInactiveError):
+            adapter.parse({key: b"<html><head><title>Acme - Page Inactive</title></head></html>"})
+        with pytest.raises(LoginRequiredError):
+            adapter.parse({key: b"<html><head><title>Acme - Login</title></head></html>"})
+        with pytest.raises(AdapterError):
+            adapter.parse({key: b""})
+
+
+def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    items = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(doc, list) else ()
+    for key, value in items:
+        yield (*prefix, key)
+        yield from _paths(value, (*prefix, key))
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_wrong_types_anywhere_are_handled_not_crashes(platform: str) -> None:
+    """Every JSON value replaced in turn by a wrongly typed one: a snapshot or a deliberate error.
+
+    ``Adapter.parse`` turns any exception into a ParseError "unexpected document shape"; this test
+    checks that the adapter itself copes, so that such an error means something truly new.
+    """
+    adapter = get_adapter(platform)
+    for path in fixture_files(platform):
+        if path.suffix != ".json":
+            continue
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        key = adapter.classify(path.read_bytes(), path.name)
+        for where in _paths(doc):
+            for value in (None, "zz", [], {}, -1, True, 1.5):
+                mutated = copy.deepcopy(doc)
+                target = mutated
+                for step in where[:-1]:
+                    target = target[step]
+                target[where[-1]] = value
+                try:
+                    adapter.parse({key: json.dumps(mutated).encode()})
+                except AdapterError as exc:
+                    assert "unexpected document shape" not in exc.reason, (path.name, where, value, exc.reason)
