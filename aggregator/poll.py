@@ -1,21 +1,32 @@
-"""Polling: fetch each provider's endpoints (conditionally), parse, and hand the outcome to the store.
+"""Polling: fetch what is due (conditionally), parse only what changed, hand outcomes to the writer.
 
-The fetch + parse of many providers runs concurrently on one event loop; the single writer (the
-caller's ``Store``) applies outcomes in batches, each provider in a savepoint of its own.
+Fetch and parse of many providers run concurrently on one event loop, within the HTTP client's
+caps (overall and per host:port). The single writer (the caller's ``Store``) applies finished
+outcomes in batches: one transaction per batch, one savepoint per provider, so no provider is
+ever half-applied. Each outcome carries the provider's next-due time from ``aggregator.schedule``
+(interval, Retry-After, Cache-Control, backoff, jitter), written in the same savepoint, so a
+restart picks up exactly where the last run left off.
+
+An unchanged page costs one conditional GET and one small UPDATE: a 304, or a body whose hash
+equals the last one, is never parsed, diffed or stored again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aggregator.diff import vanished_notices
+import orjson
+
 from aggregator.http import FetchResult, HttpClient
-from aggregator.model import Event, EventKind, Snapshot
+from aggregator.model import Event, EventKind
+from aggregator.schedule import Clock, PollSettings, Verdict, next_poll, wall_clock
 from aggregator.store import PollOutcome, Store
 from providers.base import Adapter, AdapterError, Endpoint, get_adapter
 
@@ -28,6 +39,8 @@ class PollReport:
     unreachable: list[tuple[str, str]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     seconds: float = 0.0
+    lags: list[float] = field(default_factory=list)  # seconds each poll started after it was due
+    internal_errors: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         return (f"polled {self.polled}, changed {self.changed}, unchanged {self.unchanged}, "
@@ -53,36 +66,78 @@ async def _fetch_all(http: HttpClient, endpoints: list[Endpoint], state: dict[st
                                         etag=known.get("etag") if same_url else None,
                                         last_modified=known.get("last_modified") if same_url else None)
 
+    if len(endpoints) == 1:  # the common case, without gather's task
+        key, result = await one(endpoints[0])
+        return {key: result}
     return dict(await asyncio.gather(*(one(ep) for ep in endpoints)))
 
 
-async def poll_provider(row: dict[str, Any], http: HttpClient, previous: Callable[[], Snapshot | None],
-                        now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> PollOutcome:
-    """Fetch and parse one provider. ``previous`` loads its stored snapshot only when needed."""
-    import orjson
+def _verdict(ok: bool, results: Iterable[FetchResult], now: float) -> Verdict:
+    retry_after = fresh_for = None
+    for r in results:
+        if not ok and r.status in {429, 503}:
+            after = r.retry_after(now)
+            if after is not None:
+                retry_after = max(retry_after or 0.0, after)
+        if ok and (r.ok or r.not_modified):
+            fresh = r.fresh_for(now)
+            if fresh is not None:
+                fresh_for = fresh if fresh_for is None else min(fresh_for, fresh)
+    return Verdict(ok=ok, retry_after=retry_after, fresh_for=fresh_for)
 
+
+async def poll_provider(row: dict[str, Any], http: HttpClient, open_notices: Callable[[], set[str]], *,
+                        settings: PollSettings | None = None, clock: Clock = wall_clock,
+                        rng: random.Random | None = None) -> PollOutcome:
+    """Fetch one provider and, only if its page changed, parse it.
+
+    ``open_notices`` gives the ids of the provider's stored open incidents and maintenances; it is
+    called only for a changed page, to look up how notices that left the page ended.
+    """
+    settings = settings or PollSettings()
+    rng = rng or random.Random()
+    outcome, results = await _poll(row, http, open_notices, clock)
+    now = clock()
+    interval = settings.interval_for(row.get("platform"), row.get("interval"))
+    outcome.next_due_at, outcome.failures = next_poll(
+        now, interval, row.get("failures") or 0, _verdict(outcome.error is None, results, now), settings, rng)
+    return outcome
+
+
+def _at(clock: Clock) -> datetime:
+    return datetime.fromtimestamp(clock(), UTC)
+
+
+async def _poll(row: dict[str, Any], http: HttpClient, open_notices: Callable[[], set[str]],
+                clock: Clock) -> tuple[PollOutcome, list[FetchResult]]:
     provider = row["id"]
-    state: dict[str, Any] = orjson.loads(row["fetch_state"]) if row.get("fetch_state") else {}
+    raw_state = row.get("fetch_state")
+    state: dict[str, Any] = orjson.loads(raw_state) if raw_state else {}
     try:
         adapter = adapter_for(row["platform"])
         endpoints = adapter.endpoints(row["url"])
     except (KeyError, AdapterError, ValueError) as exc:
-        return PollOutcome(provider, now(), error=getattr(exc, "reason", None) or str(exc).strip("'\""))
+        return PollOutcome(provider, _at(clock), error=getattr(exc, "reason", None) or str(exc).strip("'\"")), []
 
     results = await _fetch_all(http, endpoints, state, conditional=True)
-    observed_at = now()
+    observed_at = _at(clock)
+
+    def done(outcome: PollOutcome) -> tuple[PollOutcome, list[FetchResult]]:
+        return outcome, list(results.values())
+
     failure = _first_failure(endpoints, results)
     if failure:
-        return PollOutcome(provider, observed_at, error=failure, fetch_state=state)
+        return done(PollOutcome(provider, observed_at, error=failure))
 
-    new_state = {key: _endpoint_state(ep, results[ep.key], state.get(ep.key)) for ep in endpoints
-                 for key in [ep.key] if results[ep.key].ok or results[ep.key].not_modified}
+    new_state = {ep.key: _endpoint_state(ep, results[ep.key], state.get(ep.key)) for ep in endpoints
+                 if results[ep.key].ok or results[ep.key].not_modified}
     unchanged = all(
-        results[ep.key].not_modified or (results[ep.key].ok and state.get(ep.key, {}).get("hash")
-                                         == results[ep.key].body_hash)
+        results[ep.key].not_modified or state.get(ep.key, {}).get("hash") == results[ep.key].body_hash
         for ep in endpoints if ep.key in new_state)
     if unchanged and state:
-        return PollOutcome(provider, observed_at, not_modified=True, fetch_state=new_state)
+        # Nothing to parse or diff; the validators are rewritten only if the server changed them.
+        return done(PollOutcome(provider, observed_at, not_modified=True,
+                                fetch_state=new_state if new_state != state else None))
 
     # Something changed: bodies of endpoints that answered 304 must be fetched again to parse.
     stale = [ep for ep in endpoints if results[ep.key].not_modified]
@@ -90,18 +145,20 @@ async def poll_provider(row: dict[str, Any], http: HttpClient, previous: Callabl
         results.update(await _fetch_all(http, stale, state, conditional=False))
         failure = _first_failure(stale, results)
         if failure:
-            return PollOutcome(provider, observed_at, error=failure, fetch_state=state)
+            return done(PollOutcome(provider, observed_at, error=failure))
     bodies = {ep.key: results[ep.key].body for ep in endpoints if results[ep.key].ok}
     try:
         snapshot = adapter.parse(bodies, row["url"])
     except AdapterError as exc:
-        return PollOutcome(provider, observed_at, error=exc.reason, fetch_state=state)
+        # The validators are not kept: the next poll fetches and parses the page again.
+        return done(PollOutcome(provider, observed_at, error=exc.reason))
 
-    history = {}
-    gone = vanished_notices(previous(), snapshot)
+    history: dict[str, Any] = {}
+    listed = {n.id for n in (*snapshot.incidents, *snapshot.maintenances)}
+    gone = open_notices() - listed
     if gone:
-        history = await _history(adapter, http, row["url"], {n.id for n in gone})
-    return PollOutcome(provider, observed_at, snapshot=snapshot, fetch_state=new_state, history=history)
+        history = await _history(adapter, http, row["url"], gone)
+    return done(PollOutcome(provider, observed_at, snapshot=snapshot, fetch_state=new_state, history=history))
 
 
 async def _history(adapter: Adapter, http: HttpClient, url: str, wanted: set[str]) -> dict[str, Any]:
@@ -135,48 +192,154 @@ def _endpoint_state(ep: Endpoint, result: FetchResult, known: dict[str, Any] | N
     return {"url": ep.url, "etag": result.etag, "last_modified": result.last_modified, "hash": result.body_hash}
 
 
-async def poll_once(store: Store, ids: Iterable[str] | None = None, *, http: HttpClient | None = None,
-                    on_done: Callable[[PollOutcome, list[Event]], None] | None = None,
-                    batch_size: int = 50, batch_seconds: float = 0.5) -> PollReport:
-    """Poll the given (default: all followed) providers once, applying results as they arrive."""
-    started = time.perf_counter()
-    rows = store.providers(ids)
-    report = PollReport()
-    own_http = http is None
-    client = http or HttpClient()
-    pending: list[PollOutcome] = []
-    last_flush = time.perf_counter()
+# ------------------------------------------------------------------------------------------------
+# Many providers: concurrent polls, one writer
+# ------------------------------------------------------------------------------------------------
 
-    def flush() -> None:
-        nonlocal last_flush
-        if not pending:
-            return
-        events = store.apply_many(pending)
+class Poller:
+    """Starts polls, collects their outcomes and applies them in batches through one ``Store``.
+
+    ``start(rows)`` may be called again while polls run (the watch daemon does, each tick);
+    a provider already in flight is not started twice. ``flush()`` is the only writer.
+    """
+
+    def __init__(self, store: Store, http: HttpClient, *, settings: PollSettings | None = None,
+                 clock: Clock = wall_clock, rng: random.Random | None = None,
+                 on_done: Callable[[PollOutcome, list[Event]], None] | None = None,
+                 batch_size: int = 250, batch_seconds: float = 0.25) -> None:
+        self.store = store
+        self.http = http
+        self.settings = settings or PollSettings()
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.on_done = on_done
+        self.batch_size = batch_size
+        self.batch_seconds = batch_seconds
+        self.in_flight: dict[str, asyncio.Task[None]] = {}
+        self.ready: list[PollOutcome] = []
+        self.report = PollReport()
+        self._oldest_ready = 0.0
+        self._wake = asyncio.Event()
+
+    def start(self, rows: Iterable[dict[str, Any]]) -> int:
+        started = 0
+        now = self.clock()
+        for row in rows:
+            pid = row["id"]
+            if pid in self.in_flight:
+                continue
+            due = row.get("next_due_at")
+            if due is not None:
+                self.report.lags.append(max(0.0, now - due))
+            self.in_flight[pid] = asyncio.create_task(self._one(row), name=f"poll {pid}")
+            started += 1
+        return started
+
+    async def _one(self, row: dict[str, Any]) -> None:
+        pid = row["id"]
+        try:
+            outcome = await poll_provider(row, self.http, lambda: self.store.open_notice_ids(pid),
+                                          settings=self.settings, clock=self.clock, rng=self.rng)
+        except asyncio.CancelledError:
+            self.in_flight.pop(pid, None)
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug in one adapter must not stop the others
+            now = self.clock()
+            interval = self.settings.interval_for(row.get("platform"), row.get("interval"))
+            due, failures = next_poll(now, interval, row.get("failures") or 0, Verdict(ok=False), self.settings,
+                                      self.rng)
+            outcome = PollOutcome(pid, datetime.fromtimestamp(now, UTC),
+                                  error=f"internal error while polling ({type(exc).__name__}: {exc})"[:300],
+                                  next_due_at=due, failures=failures)
+            self.report.internal_errors.append((pid, outcome.error or ""))
+        self.in_flight.pop(pid, None)
+        if not self.ready:
+            self._oldest_ready = time.monotonic()
+        self.ready.append(outcome)
+        self._wake.set()
+
+    def due_to_flush(self) -> bool:
+        return bool(self.ready) and (len(self.ready) >= self.batch_size or not self.in_flight
+                                     or time.monotonic() - self._oldest_ready >= self.batch_seconds)
+
+    def flush(self) -> list[Event]:
+        """Apply every finished outcome (one transaction); returns the events recorded."""
+        if not self.ready:
+            return []
+        batch, self.ready = self.ready, []
+
+        def failed(outcome: PollOutcome, exc: Exception) -> None:
+            self.report.internal_errors.append((outcome.provider, f"{type(exc).__name__}: {exc}"[:300]))
+
+        events = self.store.apply_many(batch, on_error=failed)
         by_provider: dict[str, list[Event]] = {}
         for ev in events:
             by_provider.setdefault(ev.provider, []).append(ev)
-        for outcome in pending:
+        for outcome in batch:
             mine = by_provider.get(outcome.provider, [])
-            _count(report, outcome, mine)
-            if on_done:
-                on_done(outcome, mine)
-        report.events.extend(events)
-        pending.clear()
-        last_flush = time.perf_counter()
+            _count(self.report, outcome, mine)
+            if self.on_done:
+                self.on_done(outcome, mine)
+        self.report.events.extend(events)
+        return events
 
+    async def wait(self, timeout: float | None) -> None:
+        """Sleep until an outcome arrives (or ``timeout`` seconds pass)."""
+        self._wake.clear()
+        if self.ready and self.in_flight:
+            # Something is waiting to be written: wake in time to honour batch_seconds.
+            left = self.batch_seconds - (time.monotonic() - self._oldest_ready)
+            timeout = max(0.0, left) if timeout is None else max(0.0, min(timeout, left))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
+
+    async def drain(self) -> None:
+        """Wait for every poll in flight, writing outcomes in batches as they arrive."""
+        while self.in_flight or self.ready:
+            if self.due_to_flush():
+                self.flush()
+                continue
+            await self.wait(None if not self.ready else self.batch_seconds)
+
+    async def cancel(self) -> None:
+        """Stop the polls in flight (they stay due) and write what is already in hand."""
+        tasks = list(self.in_flight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.in_flight.clear()
+        self.flush()
+
+
+def client_for(settings: PollSettings) -> HttpClient:
+    return HttpClient(timeout=settings.timeout, max_connections=settings.concurrency, per_host=settings.per_host)
+
+
+async def poll_once(store: Store, ids: Iterable[str] | None = None, *, http: HttpClient | None = None,
+                    on_done: Callable[[PollOutcome, list[Event]], None] | None = None,
+                    settings: PollSettings | None = None, clock: Clock = wall_clock,
+                    rng: random.Random | None = None, batch_size: int = 250,
+                    batch_seconds: float = 0.25) -> PollReport:
+    """Poll the given (default: all followed) providers once, due or not, applying results as they
+    arrive; each provider's next-due time is set as a scheduled poll would set it."""
+    started = time.perf_counter()
+    settings = settings or PollSettings()
+    rows = store.poll_rows(list(ids) if ids is not None else None)
+    own_http = http is None
+    client = http or client_for(settings)
+    poller = Poller(store, client, settings=settings, clock=clock, rng=rng, on_done=on_done,
+                    batch_size=batch_size, batch_seconds=batch_seconds)
     try:
-        tasks = [asyncio.create_task(poll_provider(row, client, lambda pid=row["id"]: store.snapshot(pid)))
-                 for row in rows]
-        for task in asyncio.as_completed(tasks):
-            pending.append(await task)
-            if len(pending) >= batch_size or time.perf_counter() - last_flush > batch_seconds:
-                flush()
-        flush()
+        poller.start(rows)
+        await poller.drain()
     finally:
+        if poller.in_flight:
+            await poller.cancel()
         if own_http:
             await client.aclose()
-    report.seconds = time.perf_counter() - started
-    return report
+    poller.report.seconds = time.perf_counter() - started
+    return poller.report
 
 
 def _count(report: PollReport, outcome: PollOutcome, events: list[Event]) -> None:

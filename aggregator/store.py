@@ -136,7 +136,12 @@ def _core_v1(db: sqlite_utils.Database) -> None:
     )
 
 
-CORE_MIGRATIONS: list[Migration] = [_core_v1]
+def _core_v2(db: sqlite_utils.Database) -> None:
+    # The scheduler asks "who is due" every tick and "when is the next one due" between ticks.
+    db.execute("CREATE INDEX IF NOT EXISTS providers_due ON providers (next_due_at)")
+
+
+CORE_MIGRATIONS: list[Migration] = [_core_v1, _core_v2]
 
 # Subsystems that own tables register here (name -> migrations); the store runs them on open.
 SUBSYSTEM_MIGRATIONS: dict[str, list[Migration]] = {"core": CORE_MIGRATIONS}
@@ -278,6 +283,67 @@ class Store:
         row = self.conn.execute("SELECT snapshot FROM providers WHERE id = ?", [provider_id]).fetchone()
         return Snapshot.model_validate_json(row[0]) if row and row[0] else None
 
+    # --- scheduling --------------------------------------------------------------------------
+    POLL_COLUMNS = ("id", "platform", "url", "fetch_state", "interval", "failures", "next_due_at", "reachable")
+
+    def poll_rows(self, ids: Iterable[str] | None = None, *, due_at: float | None = None,
+                  exclude: Iterable[str] = (), limit: int | None = None) -> list[dict[str, Any]]:
+        """What polling needs of each provider (no snapshot): the given ids, else all, else those
+        due at ``due_at`` (never polled first, then the most overdue)."""
+        cols = ", ".join(self.POLL_COLUMNS)
+        if ids is not None:
+            wanted = list(ids)
+            cur = self.conn.execute(f"SELECT {cols} FROM providers WHERE id IN (SELECT value FROM json_each(?))",
+                                    [orjson.dumps(wanted).decode()])
+            by_id = {r[0]: dict(zip(self.POLL_COLUMNS, r, strict=True)) for r in cur.fetchall()}
+            missing = [i for i in wanted if i not in by_id]
+            if missing:
+                raise KeyError(missing[0])
+            return [by_id[i] for i in wanted]
+        sql = f"SELECT {cols} FROM providers"
+        args: list[Any] = []
+        if due_at is not None:
+            sql += " WHERE (next_due_at IS NULL OR next_due_at <= ?)"
+            args.append(due_at)
+            skip = list(exclude)
+            if skip:
+                sql += " AND id NOT IN (SELECT value FROM json_each(?))"
+                args.append(orjson.dumps(skip).decode())
+            sql += " ORDER BY coalesce(next_due_at, 0), id"
+        else:
+            sql += " ORDER BY id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [dict(zip(self.POLL_COLUMNS, r, strict=True)) for r in self.conn.execute(sql, args).fetchall()]
+
+    def next_due_at(self, exclude: Iterable[str] = ()) -> float | None:
+        """The earliest next-due time among providers (None when nobody is followed)."""
+        skip = list(exclude)
+        sql = "SELECT min(coalesce(next_due_at, 0)) FROM providers"
+        args: list[Any] = []
+        if skip:
+            sql += " WHERE id NOT IN (SELECT value FROM json_each(?))"
+            args.append(orjson.dumps(skip).decode())
+        row = self.conn.execute(sql, args).fetchone()
+        return row[0] if row else None
+
+    def open_notice_ids(self, provider_id: str) -> set[str]:
+        """Ids of the provider's incidents and maintenances stored as open (no snapshot load)."""
+        return {r[0] for r in self.conn.execute("SELECT id FROM incidents WHERE provider = ? AND is_open = 1",
+                                                [provider_id])}
+
+    def set_interval(self, provider_id: str, seconds: float | None, now: float | None = None) -> bool:
+        """The provider's own poll interval (None: back to the platform's or the default).
+
+        A next poll already planned further out than the new interval is brought forward."""
+        with self.transaction():
+            cur = self.conn.execute("UPDATE providers SET interval = ? WHERE id = ?", [seconds, provider_id])
+            if cur.rowcount and seconds is not None and now is not None:
+                self.conn.execute("UPDATE providers SET next_due_at = ? WHERE id = ? AND next_due_at > ?",
+                                  [now + seconds, provider_id, now + seconds])
+        return cur.rowcount > 0
+
     def events(self, provider_id: str | None = None, since_seq: int = 0) -> list[Event]:
         sql = "SELECT * FROM events WHERE seq > ?"
         args: list[Any] = [since_seq]
@@ -294,29 +360,47 @@ class Store:
         with self.transaction():
             return self._apply(outcome)
 
-    def apply_many(self, outcomes: Sequence[PollOutcome]) -> list[Event]:
+    def apply_many(self, outcomes: Sequence[PollOutcome],
+                   on_error: Callable[[PollOutcome, Exception], None] | None = None) -> list[Event]:
         """Apply many polls in one transaction; each provider in a savepoint of its own, so one
-        provider's failure rolls back only that provider, never leaving it half-applied."""
+        provider's failure rolls back only that provider, never leaving it half-applied.
+
+        Without ``on_error`` such a failure is raised (and the whole batch rolled back); with it,
+        the failure is reported, that provider keeps its previous state (only its schedule moves
+        on, so a poison page is not retried in a loop) and the others are committed."""
         events: list[Event] = []
         with self.transaction():
             for outcome in outcomes:
                 self.conn.execute("SAVEPOINT provider_poll")
                 try:
                     events.extend(self._apply(outcome))
-                except Exception:
+                except Exception as exc:
                     self.conn.execute("ROLLBACK TO provider_poll")
                     self.conn.execute("RELEASE provider_poll")
-                    raise
+                    if on_error is None:
+                        raise
+                    on_error(outcome, exc)
+                    self._reschedule_only(outcome)
+                    continue
                 self.conn.execute("RELEASE provider_poll")
         return events
 
+    def _reschedule_only(self, outcome: PollOutcome) -> None:
+        sets: dict[str, Any] = {"last_polled_at": iso(outcome.observed_at)}
+        if outcome.next_due_at is not None:
+            sets["next_due_at"] = outcome.next_due_at
+        if outcome.failures is not None:
+            sets["failures"] = outcome.failures
+        self._update_provider(outcome.provider, sets)
+
     def _apply(self, outcome: PollOutcome) -> list[Event]:
+        # The stored snapshot (large) is read only when the new one differs from it.
         row = self.conn.execute(
-            "SELECT snapshot, snapshot_hash, reachable, name FROM providers WHERE id = ?",
+            "SELECT snapshot_hash, reachable, name FROM providers WHERE id = ?",
             [outcome.provider]).fetchone()
         if row is None:
             return []  # unfollowed while the poll ran
-        stored_json, stored_hash, reachable, name = row
+        stored_hash, reachable, name = row
         now = iso(outcome.observed_at)
         events: list[Event] = []
         sets: dict[str, Any] = {"last_polled_at": now}
@@ -350,6 +434,8 @@ class Store:
             snap = snap.model_copy(update={"provider": outcome.provider})
             new_hash = snapshot_hash(snap)
             if new_hash != stored_hash:
+                stored_json = self.conn.execute("SELECT snapshot FROM providers WHERE id = ?",
+                                                [outcome.provider]).fetchone()[0]
                 previous = Snapshot.model_validate_json(stored_json) if stored_json else None
                 changes = diff(previous, snap, outcome.observed_at, outcome.history)
                 events.extend(changes)

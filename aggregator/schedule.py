@@ -1,0 +1,177 @@
+"""When to poll each provider next: pure, clock-injected, and configured from config.toml.
+
+Every provider has its own next-due time. After a poll it is set from:
+
+* its interval: the provider's own (``upstream set-interval``), else its platform's
+  (``[poll.platforms]``), else ``[poll] interval`` (60 s);
+* the server's word: ``Cache-Control: max-age`` / ``Expires`` longer than the interval push the
+  next poll out to when the answer goes stale (capped by ``max_cache_delay``); ``Retry-After`` on
+  a 429/503 is honoured (capped by ``max_retry_after``);
+* failures: each consecutive failure doubles the delay (interval x 2^failures) up to
+  ``max_backoff``; the first good answer brings the provider back to its interval;
+* jitter: the delay is spread by +-``jitter`` (a fraction) so that pages polled together once
+  drift apart instead of being hit in bursts forever.
+
+Nothing here reads a clock or a file except ``load_settings``; ``next_poll`` takes ``now`` and
+a ``random.Random``, so tests drive it with a fake clock and a seeded generator.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+Clock = Callable[[], float]
+"""Unix seconds now: ``time.time`` in production, a fake in tests."""
+
+MIN_INTERVAL = 5.0
+
+
+class ConfigError(Exception):
+    """config.toml cannot be used: one line naming the file and the key."""
+
+
+@dataclass(frozen=True)
+class PollSettings:
+    interval: float = 60.0
+    platforms: Mapping[str, float] = field(default_factory=dict)
+    jitter: float = 0.1
+    max_backoff: float = 3600.0
+    max_retry_after: float = 6 * 3600.0
+    max_cache_delay: float = 900.0
+    concurrency: int = 64
+    per_host: int = 4
+    timeout: float = 15.0
+    summary_every: float = 60.0
+    # Multiplies every interval and delay (``upstream watch --interval-scale``): demos and tests.
+    scale: float = 1.0
+
+    def interval_for(self, platform: str | None, own: float | None = None) -> float:
+        """The provider's interval in seconds: its own, else its platform's, else the default."""
+        if own:
+            base = float(own)
+        elif platform and platform in self.platforms:
+            base = float(self.platforms[platform])
+        else:
+            base = self.interval
+        return base * self.scale
+
+    def scaled(self, scale: float) -> PollSettings:
+        return replace(self, scale=self.scale * scale)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a poll told the scheduler."""
+
+    ok: bool
+    retry_after: float | None = None  # seconds, from Retry-After
+    fresh_for: float | None = None  # seconds, from Cache-Control max-age / Expires
+
+
+def next_poll(now: float, interval: float, failures: int, verdict: Verdict, settings: PollSettings,
+              rng: random.Random) -> tuple[float, int]:
+    """(next due time, consecutive failures) after a poll that ended at ``now``."""
+    scale = settings.scale
+    if verdict.ok:
+        failures = 0
+        delay = interval
+        if verdict.fresh_for and verdict.fresh_for * scale > interval:
+            delay = min(verdict.fresh_for * scale, max(interval, settings.max_cache_delay * scale))
+    else:
+        failures += 1
+        cap = max(interval, settings.max_backoff * scale)
+        # 2^failures without overflow for a page that has failed for months.
+        delay = cap if failures >= 60 else min(interval * math.pow(2.0, failures), cap)
+    delay *= rng.uniform(1.0 - settings.jitter, 1.0 + settings.jitter)
+    if not verdict.ok and verdict.retry_after:
+        # The server's own word is a floor that jitter never undercuts.
+        delay = max(delay, min(verdict.retry_after, settings.max_retry_after) * scale)
+    return now + delay, failures
+
+
+def first_due(now: float, interval: float, rng: random.Random, spread: bool) -> float:
+    """Due time of a provider never polled: now, or (``spread``) somewhere in its first interval."""
+    return now + rng.uniform(0.0, interval) if spread else now
+
+
+# ------------------------------------------------------------------------------------------------
+# config.toml
+# ------------------------------------------------------------------------------------------------
+
+def config_dir() -> Path:
+    env = os.environ.get("UPSTREAM_CONFIG_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("upstream", appauthor=False))
+
+
+def config_path() -> Path:
+    return config_dir() / "config.toml"
+
+
+_NUMBER_KEYS = {f.name: f.type for f in fields(PollSettings) if f.name not in {"platforms", "scale"}}
+_INT_KEYS = {"concurrency", "per_host"}
+
+
+def settings_from(doc: Mapping[str, Any], source: str = "config.toml") -> PollSettings:
+    """``PollSettings`` from a parsed config document (its ``[poll]`` table)."""
+    poll = doc.get("poll", {})
+    if not isinstance(poll, dict):
+        raise ConfigError(f"{source}: [poll] must be a table")
+    values: dict[str, Any] = {}
+    for key, value in poll.items():
+        if key == "platforms":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{source}: [poll.platforms] must be a table of platform = seconds")
+            platforms = {}
+            for name, seconds in value.items():
+                platforms[str(name)] = _number(f"poll.platforms.{name}", seconds, source, minimum=MIN_INTERVAL)
+            values["platforms"] = platforms
+            continue
+        if key not in _NUMBER_KEYS:
+            known = ", ".join(sorted([*_NUMBER_KEYS, "platforms"]))
+            raise ConfigError(f"{source}: unknown key poll.{key} (known: {known})")
+        minimum = MIN_INTERVAL if key == "interval" else (1 if key in _INT_KEYS else 0.0)
+        number = _number(f"poll.{key}", value, source, minimum=minimum)
+        if key == "jitter" and number >= 1:
+            raise ConfigError(f"{source}: poll.jitter is a fraction of the interval, below 1 (e.g. 0.1)")
+        values[key] = int(number) if key in _INT_KEYS else number
+    return PollSettings(**values)
+
+
+def _number(key: str, value: Any, source: str, minimum: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(f"{source}: {key} must be a number, not {value!r}")
+    if value < minimum:
+        raise ConfigError(f"{source}: {key} must be at least {minimum:g}, not {value!r}")
+    return float(value)
+
+
+def load_settings(path: Path | None = None) -> PollSettings:
+    """Settings from config.toml (defaults where the file or a key is absent)."""
+    path = path or config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return PollSettings()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return settings_from(doc, str(path))
+
+
+def wall_clock() -> float:
+    return time.time()
