@@ -112,9 +112,12 @@ def test_html_and_wrong_shape(adapter: CachetAdapter) -> None:
 # --- real captures (Cachet's own demo instance) ---------------------------------------------------
 
 def test_corpus_demo_instance(adapter: CachetAdapter, corpus_dir: Path) -> None:
-    folder = corpus_dir / "cachet"
-    bodies = {adapter.classify(p.read_bytes(), p.name): p.read_bytes() for p in sorted(folder.glob("*.json"))}
-    assert sorted(bodies) == ["components", "groups", "incidents", "schedules"]
+    names = {"components": "cachet-demo-components-2026-09.json",
+             "groups": "cachet-demo-component-groups-2026-09.json",
+             "incidents": "cachet-demo-incidents-2026-09.json",
+             "schedules": "cachet-demo-schedules-2026-09.json"}
+    bodies = {key: (corpus_dir / "cachet" / name).read_bytes() for key, name in names.items()}
+    assert {key: adapter.classify(raw, "saved.json") for key, raw in bodies.items()} == {k: k for k in names}
     snap = adapter.parse(bodies, "https://demo.cachethq.io")
     assert len(snap.components) == 6
     assert all(c.status is ComponentStatus.operational and c.raw_status == "Operational" for c in snap.components)

@@ -103,3 +103,38 @@ def test_wrong_types_anywhere_are_handled_not_crashes(platform: str) -> None:
                     adapter.parse({key: json.dumps(mutated).encode()})
                 except AdapterError as exc:
                     assert "unexpected document shape" not in exc.reason, (path.name, where, value, exc.reason)
+
+
+# Every real capture of these platforms has its facts asserted in the platform's test file; a new
+# capture added to the corpus fails here until someone looks at it and writes its facts down.
+CORPUS_FACTS = {
+    "incidentio/openai-statuspage-compat-summary-2026-07.json": "test_incidentio.py",
+    "incidentio/openai-feed-atom-2026-08-31.atom": "test_incidentio.py",
+    "instatus/gcore-summary-2026-09-scheduled-maintenances.json": "test_instatus.py",
+    "instatus/gcore-v3-components-2026-09-truncated.json": "test_instatus.py",
+    "instatus/instatus-demo-summary-2025-10-two-open-incidents.json": "test_instatus.py",
+    "betterstack/betterstack-index-2026-09-trimmed.json": "test_betterstack.py",
+    "statusio/docker-status-2020-07-partial-disruption.json": "test_statusio.py",
+    "statusio/docker-status-2022-04.json": "test_statusio.py",
+    "statusio/gitlab-status-2020-09-maintenance.json": "test_statusio.py",
+    "cachet/cachet-demo-components-2026-09.json": "test_cachet.py",
+    "cachet/cachet-demo-component-groups-2026-09.json": "test_cachet.py",
+    "cachet/cachet-demo-incidents-2026-09.json": "test_cachet.py",
+    "cachet/cachet-demo-schedules-2026-09.json": "test_cachet.py",
+    "cstate/torproject-index-2025-05-all-ok-edited.json": "test_cstate.py",
+}
+
+
+def test_every_corpus_capture_parses_and_has_its_facts_tested(corpus_dir: Path) -> None:
+    here = Path(__file__).parent
+    seen = set()
+    for platform in ("incidentio", "instatus", "betterstack", "statusio", "cachet", "cstate"):
+        adapter = get_adapter(platform)
+        for path in sorted((corpus_dir / platform).iterdir()):
+            rel = f"{platform}/{path.name}"
+            seen.add(rel)
+            assert rel in CORPUS_FACTS, f"new capture {rel}: add a test of its facts"
+            assert path.name in (here / CORPUS_FACTS[rel]).read_text(encoding="utf-8")
+            key = adapter.classify(path.read_bytes(), path.name)
+            assert isinstance(adapter.parse({key: path.read_bytes()}), Snapshot)
+    assert seen == set(CORPUS_FACTS)
