@@ -206,6 +206,10 @@ class Store:
     """The database behind upstream: ``Store(path)`` opens (and migrates) it."""
 
     def __init__(self, path: str | Path) -> None:
+        # Subsystems whose tables and event hooks must exist whenever a store is open (the
+        # notification outbox is filled inside every apply transaction). Cheap: no HTTP stack.
+        import aggregator.notify  # noqa: F401
+
         self.path = Path(path)
         self.conn = connect(self.path)
         self.db = sqlite_utils.Database(self.conn)
