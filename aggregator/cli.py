@@ -483,7 +483,7 @@ def _register_features() -> None:
         importlib.import_module(name).register(app)
 
 
-FEATURE_MODULES: tuple[str, ...] = ()
+FEATURE_MODULES: tuple[str, ...] = ("aggregator.cli_notify",)
 
 
 def main(argv: list[str] | None = None) -> int:
