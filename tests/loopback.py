@@ -27,10 +27,20 @@ class Route:
     handler: Callable[[BaseHTTPRequestHandler], None] | None = None
 
 
+@dataclass
+class Posted:
+    """One POST received: what a webhook receiver sees."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
 class LoopbackServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.hits: list[tuple[str, dict[str, str]]] = []
+        self.posts: list[Posted] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
@@ -81,6 +91,24 @@ class LoopbackServer:
                         self._send(304, b"", None, headers)
                         return
                 self._send(route.status, route.body, route.content_type, headers)
+
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+                # A handler sees the request body as self.body; a route without one answers its status.
+                path = self.path.split("?", 1)[0]
+                self.body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                server.hits.append((self.path, headers))
+                server.posts.append(Posted(self.path, headers, self.body))
+                route = server.routes.get(path) or server.routes.get(self.path)
+                if route is None:
+                    self._send(404, b"not found", "text/plain", {})
+                    return
+                if route.delay:
+                    time.sleep(route.delay)
+                if route.handler is not None:
+                    route.handler(self)
+                    return
+                self._send(route.status, route.body, route.content_type, dict(route.headers))
 
             def _send(self, status: int, body: bytes, ctype: str | None, headers: dict[str, str]) -> None:
                 self.send_response(status)
