@@ -395,25 +395,8 @@ def history_command(
 
 
 # ------------------------------------------------------------------------------------------------
-# export / parse
+# parse (export, schema, uptime and incidents live in cli_export.py)
 # ------------------------------------------------------------------------------------------------
-
-@app.command("export")
-def export_command(
-    ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="json or ndjson")] = "json",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (default: stdout)")] = None,
-) -> None:
-    """Every followed provider's normalised snapshot."""
-    from aggregator.export import ExportError, export_snapshots
-
-    conn = open_reader(ctx)
-    try:
-        data = export_snapshots(conn, fmt)
-    except ExportError as exc:
-        fail(str(exc))
-    write_output(data, output)
-
 
 def write_output(data: bytes, output: Path | None) -> None:
     if output is None:
@@ -483,7 +466,7 @@ def _register_features() -> None:
         importlib.import_module(name).register(app)
 
 
-FEATURE_MODULES: tuple[str, ...] = ("aggregator.cli_notify",)
+FEATURE_MODULES: tuple[str, ...] = ("aggregator.cli_export", "aggregator.cli_notify")
 
 
 def main(argv: list[str] | None = None) -> int:
