@@ -1,0 +1,517 @@
+"""The vendor catalog: the shipped ``providers/catalog.csv`` plus the user's own ``catalog.toml``.
+
+Lookup, fuzzy search, categories, and following a catalog vendor. This module is on the start-up
+path of ``upstream providers search``: it imports only the standard library at module level
+(rapidfuzz, platformdirs and tomli-w are imported where they are needed) and keeps rows as plain
+dataclasses, so loading 5,000 rows and searching them takes milliseconds.
+
+The user catalog (``<config dir>/catalog.toml``, config dir from ``UPSTREAM_CONFIG_DIR`` or
+platformdirs) wins over the shipped one: an entry with a shipped id overrides the fields it sets,
+an entry with a new id adds a vendor::
+
+    [providers.acme]
+    name = "Acme"
+    url = "https://status.acme.example"
+    platform = "statuspage"
+    category = "Collaboration & Productivity"
+    aliases = ["Acme Corp"]
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+# One fixed list. "Other" is where a vendor goes when no source says what it does.
+CATEGORIES: tuple[str, ...] = (
+    "AI & ML",
+    "Cloud & Hosting",
+    "CDN, DNS & Networking",
+    "DevTools & CI/CD",
+    "Monitoring & Observability",
+    "Security & Identity",
+    "Databases & Data",
+    "Analytics & Product",
+    "Email & Communication",
+    "Collaboration & Productivity",
+    "CRM, Sales & Marketing",
+    "Customer Support",
+    "Payments & Fintech",
+    "Finance & Accounting",
+    "E-commerce & Retail",
+    "HR & Payroll",
+    "Education",
+    "Healthcare",
+    "Media & Streaming",
+    "Gaming",
+    "CMS & Web Builders",
+    "Crypto & Web3",
+    "IoT & Hardware",
+    "Logistics & Supply Chain",
+    "Real Estate & Property",
+    "Legal & Compliance",
+    "Government & Nonprofit",
+    "Other",
+)
+
+# Platform names the catalog may use: the adapter module stems (providers/*.py, providers/vendors/*.py).
+PLATFORMS: frozenset[str] = frozenset({
+    "statuspage", "incidentio", "instatus", "betterstack", "statusio", "cachet", "statuspal", "sorry", "hund",
+    "openstatus", "statusiq", "statushub", "cstate", "feed", "html",
+    "gcp", "aws", "azure", "slack", "heroku", "salesforce", "apple", "stripe",
+})
+
+CONFIDENCES: tuple[str, ...] = ("verified", "curated", "unverified")
+
+# Column order of providers/catalog.csv.
+FIELDS: tuple[str, ...] = ("id", "name", "url", "platform", "category", "aliases", "page_id", "feed_url",
+                           "confidence", "sources", "alt_urls", "platform_from")
+LIST_SEP = ";"
+
+CATALOG_CSV = Path(__file__).resolve().parent.parent / "providers" / "catalog.csv"
+ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]*")
+
+
+class CatalogError(Exception):
+    """The catalog (shipped or user) cannot be used as written."""
+
+
+class UnknownProvider(CatalogError):
+    def __init__(self, name: str, suggestions: Sequence[Entry] = ()) -> None:
+        self.name = name
+        self.suggestions = list(suggestions)
+        hint = f"; did you mean: {', '.join(f'{e.name} ({e.id})' for e in self.suggestions)}" if suggestions else ""
+        super().__init__(f"no provider {name!r} in the catalog{hint}")
+
+
+class AmbiguousName(CatalogError):
+    def __init__(self, name: str, candidates: Sequence[Entry]) -> None:
+        self.name = name
+        self.candidates = list(candidates)
+        listed = ", ".join(f"{e.id} ({e.url})" for e in self.candidates)
+        super().__init__(f"{name!r} names {len(self.candidates)} providers: {listed}; use an id")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: str
+    name: str
+    url: str
+    platform: str
+    category: str = "Other"
+    aliases: tuple[str, ...] = ()
+    page_id: str | None = None
+    feed_url: str | None = None
+    confidence: str = "unverified"
+    sources: tuple[str, ...] = ()
+    alt_urls: tuple[str, ...] = ()
+    platform_from: str = ""
+    user: bool = False
+
+    def to_row(self) -> dict[str, str]:
+        """The CSV row (lists joined with ';', missing values empty)."""
+        row: dict[str, str] = {}
+        for name in FIELDS:
+            value = getattr(self, name)
+            row[name] = LIST_SEP.join(value) if isinstance(value, tuple) else (value or "")
+        return row
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v for f in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    entry: Entry
+    score: float
+    matched: str
+
+
+# ------------------------------------------------------------------------------------------------
+# Text and URL normalisation (shared with tools/build_catalog.py)
+# ------------------------------------------------------------------------------------------------
+
+def fold(text: str) -> str:
+    """Lower case, accents dropped: how names are compared."""
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold().strip()
+
+
+def squash(text: str) -> str:
+    """Letters and digits only: 'Customer.io' == 'customerio', 'Weights & Biases' == 'weightsbiases'."""
+    return re.sub(r"[^0-9a-z]+", "", fold(text))
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^0-9a-z]+", "-", fold(text).replace("&", " and ")).strip("-")
+    return slug or "provider"
+
+
+def normalise_url(url: str) -> str:
+    """https, lower-case host, no ``www.``-less guessing, no query/fragment, no trailing slash."""
+    url = url.strip()
+    if not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.I):
+        url = "https://" + url
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    host = parts.hostname.lower().rstrip(".")
+    netloc = host if parts.port in (None, 80, 443) else f"{host}:{parts.port}"
+    path = re.sub(r"/{2,}", "/", parts.path).rstrip("/")
+    return urlunsplit(("https", netloc, path, "", ""))
+
+
+def config_dir() -> Path:
+    override = os.environ.get("UPSTREAM_CONFIG_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("upstream", appauthor=False))
+
+
+def user_catalog_path() -> Path:
+    return config_dir() / "catalog.toml"
+
+
+# ------------------------------------------------------------------------------------------------
+# Loading
+# ------------------------------------------------------------------------------------------------
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in value.split(LIST_SEP) if p.strip()) if value else ()
+
+
+def read_csv(path: Path) -> list[Entry]:
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header is None or tuple(header[: len(FIELDS)]) != FIELDS:
+                raise CatalogError(f"{path}: unexpected header {header!r} (want {','.join(FIELDS)})")
+            out = []
+            for row in reader:
+                if len(row) < len(FIELDS):
+                    raise CatalogError(f"{path}: line {reader.line_num} has {len(row)} fields, want {len(FIELDS)}")
+                (id_, name, url, platform, category, aliases, page_id, feed_url, confidence, sources, alt_urls,
+                 platform_from) = row[: len(FIELDS)]
+                out.append(Entry(id_, name, url, platform, category, _split(aliases), page_id or None,
+                                 feed_url or None, confidence, _split(sources), _split(alt_urls), platform_from))
+            return out
+    except OSError as exc:
+        raise CatalogError(f"cannot read the catalog {path}: {exc.strerror or exc}") from None
+
+
+def write_csv(entries: Iterable[Entry], path: Path) -> None:
+    """Write rows sorted by id (so that the file diffs well), atomically."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for entry in sorted(entries, key=lambda e: e.id):
+            writer.writerow(entry.to_row())
+    tmp.replace(path)
+
+
+def _user_entry(pid: str, data: Any, shipped: Entry | None, source: Path) -> Entry:
+    where = f"{source}: [providers.{pid}]"
+    if not isinstance(data, dict):
+        raise CatalogError(f"{where} must be a table")
+    if not ID_RE.fullmatch(pid):
+        raise CatalogError(f"{where}: bad id (use lowercase letters, digits, '.', '_' and '-')")
+    unknown = set(data) - {"name", "url", "platform", "category", "aliases", "page_id", "feed_url"}
+    if unknown:
+        raise CatalogError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
+    if shipped is None:
+        missing = [k for k in ("name", "url", "platform") if not data.get(k)]
+        if missing:
+            raise CatalogError(f"{where}: a new provider needs {', '.join(missing)}")
+    base = shipped or Entry(id=pid, name="", url="", platform="")
+    changes: dict[str, Any] = {"user": True, "sources": (*base.sources, "user") if shipped else ("user",)}
+    for key in ("name", "url", "platform", "category", "page_id", "feed_url"):
+        if key in data:
+            value = data[key]
+            if not isinstance(value, str):
+                raise CatalogError(f"{where}: {key} must be a string")
+            changes[key] = value.strip() or None if key in {"page_id", "feed_url"} else value.strip()
+    if "aliases" in data:
+        aliases = data["aliases"]
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise CatalogError(f"{where}: aliases must be a list of strings")
+        changes["aliases"] = tuple(a.strip() for a in aliases if a.strip())
+    entry = replace(base, **changes)
+    try:
+        entry = replace(entry, url=normalise_url(entry.url))
+    except ValueError as exc:
+        raise CatalogError(f"{where}: {exc}") from None
+    if entry.platform not in PLATFORMS:
+        raise CatalogError(f"{where}: unknown platform {entry.platform!r} (known: {', '.join(sorted(PLATFORMS))})")
+    if entry.category not in CATEGORIES:
+        raise CatalogError(f"{where}: unknown category {entry.category!r} (known: {'; '.join(CATEGORIES)})")
+    # A user's row is theirs to vouch for, but no probe has checked it: only an untouched URL keeps
+    # the shipped confidence.
+    return replace(entry, confidence=shipped.confidence if shipped and "url" not in data else "unverified")
+
+
+def read_user_toml(path: Path, shipped: dict[str, Entry]) -> list[Entry]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise CatalogError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{path} is not valid TOML: {exc}") from None
+    providers = data.get("providers", {})
+    if not isinstance(providers, dict):
+        raise CatalogError(f"{path}: [providers] must be a table of tables")
+    return [_user_entry(pid, body, shipped.get(pid), path) for pid, body in providers.items()]
+
+
+class Catalog:
+    """All entries, by id, with name and alias indexes for lookup and search."""
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        self.entries: list[Entry] = list(entries)
+        self.by_id: dict[str, Entry] = {}
+        for entry in self.entries:
+            self.by_id[entry.id] = entry
+        if len(self.by_id) != len(self.entries):  # user overrides replaced shipped rows in place
+            self.entries = list(self.by_id.values())
+        self.by_name: dict[str, list[Entry]] = {}
+        self.by_alias: dict[str, list[Entry]] = {}
+        for entry in self.entries:
+            self.by_name.setdefault(squash(entry.name), []).append(entry)
+            for alias in entry.aliases:
+                key = squash(alias)
+                if key and entry not in self.by_alias.get(key, []):
+                    self.by_alias.setdefault(key, []).append(entry)
+        self._index: list[tuple[Entry, tuple[str, ...], tuple[str, ...], str]] | None = None
+        self._choices: list[str] | None = None
+        self._choice_entry: list[Entry] = []
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def get(self, provider_id: str) -> Entry | None:
+        return self.by_id.get(provider_id.strip().lower())
+
+    def resolve(self, name_or_id: str) -> Entry:
+        """Exact id, then exact name, then exact alias; ``AmbiguousName`` / ``UnknownProvider`` otherwise."""
+        entry = self.get(name_or_id)
+        if entry is not None:
+            return entry
+        key = squash(name_or_id)
+        for index in (self.by_name, self.by_alias):
+            found = index.get(key, []) if key else []
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                raise AmbiguousName(name_or_id, sorted(found, key=_rank))
+        raise UnknownProvider(name_or_id, [hit.entry for hit in self.search(name_or_id, limit=5)])
+
+    def search(self, word: str, limit: int = 10) -> list[Hit]:
+        """Exact matches first, then prefixes, then words and hosts containing the query, then fuzzy."""
+        query = fold(word)
+        key = squash(word)
+        if not key or limit <= 0:
+            return []
+        hits: dict[str, Hit] = {}
+
+        def take(entries: Iterable[Entry], score: float, matched: str | None = None) -> None:
+            for entry in sorted(entries, key=_rank):
+                if entry.id not in hits:
+                    hits[entry.id] = Hit(entry, score, matched or entry.name)
+
+        exact = [e for e in (self.get(word),) if e] + self.by_name.get(key, []) + self.by_alias.get(key, [])
+        take(exact, 100.0)
+        prefix, inner = [], []
+        dotted = "." in query
+        for entry, keys, words, host in self._search_index():
+            if entry.id.startswith(query) or any(k.startswith(key) for k in keys):
+                prefix.append(entry)
+            elif any(w.startswith(query) for w in words) or (query in host if dotted else any(
+                    label.startswith(key) for label in re.split(r"[.-]", host))):
+                inner.append(entry)
+        take(prefix, 90.0)
+        take(inner, 80.0)
+        if len(hits) < limit:
+            from rapidfuzz import fuzz, process
+
+            choices = self._fuzzy_choices()
+            # Short queries match too much of everything at a low score: ask more of them.
+            cutoff = 88 if len(key) <= 3 else 80 if len(key) <= 5 else 72
+            for _, score, index in process.extract(query, choices, scorer=fuzz.WRatio, processor=None,
+                                                   score_cutoff=cutoff, limit=limit * 3):
+                entry = self._choice_entry[index]
+                if entry.id not in hits:
+                    hits[entry.id] = Hit(entry, min(float(score), 79.0), choices[index])
+        return list(hits.values())[:limit]
+
+    def _search_index(self) -> list[tuple[Entry, tuple[str, ...], tuple[str, ...], str]]:
+        """Per entry: squashed name and aliases, their words, and the host (built once)."""
+        if self._index is None:
+            index = []
+            for entry in self.entries:
+                names = (entry.name, *entry.aliases)
+                index.append((entry, tuple(squash(n) for n in names),
+                              tuple(w for n in names for w in fold(n).split()),
+                              (urlsplit(entry.url).hostname or "").removeprefix("www.")))
+            self._index = index
+        return self._index
+
+    def _fuzzy_choices(self) -> list[str]:
+        if self._choices is None:
+            choices, owners = [], []
+            for entry in self.entries:
+                for text in (entry.name, *entry.aliases):
+                    choices.append(fold(text))
+                    owners.append(entry)
+            self._choices, self._choice_entry = choices, owners
+        return self._choices
+
+    def list_entries(self, category: str | None = None, platform: str | None = None) -> list[Entry]:
+        if category is not None:
+            category = canonical_category(category)
+        if platform is not None and platform not in PLATFORMS:
+            raise CatalogError(f"unknown platform {platform!r} (known: {', '.join(sorted(PLATFORMS))})")
+        out = [e for e in self.entries if (category is None or e.category == category)
+               and (platform is None or e.platform == platform)]
+        return sorted(out, key=lambda e: (fold(e.name), e.id))
+
+    def categories(self) -> dict[str, int]:
+        counts = dict.fromkeys(CATEGORIES, 0)
+        for entry in self.entries:
+            counts[entry.category] = counts.get(entry.category, 0) + 1
+        return counts
+
+
+_CONFIDENCE_RANK = {c: i for i, c in enumerate(CONFIDENCES)}
+
+
+def _rank(entry: Entry) -> tuple[int, int, int, str]:
+    """Order among equally good matches: user entries, then verified, curated; shorter names first."""
+    return (0 if entry.user else 1, _CONFIDENCE_RANK.get(entry.confidence, 9), len(entry.name), entry.id)
+
+
+def canonical_category(text: str) -> str:
+    """A category given loosely ('devtools', 'ai & ml') as it is spelled in CATEGORIES."""
+    key = squash(text)
+    for category in CATEGORIES:
+        if squash(category) == key:
+            return category
+    for matches in ([c for c in CATEGORIES if squash(c).startswith(key)],
+                    [c for c in CATEGORIES if key in squash(c)]):
+        if key and len(matches) == 1:
+            return matches[0]
+    raise CatalogError(f"unknown category {text!r} (known: {'; '.join(CATEGORIES)})")
+
+
+_CACHE: dict[tuple[str, str, float | None], Catalog] = {}
+
+
+def load_catalog(path: Path | None = None, user_path: Path | None = None) -> Catalog:
+    """The shipped catalog with the user's TOML merged over it (cached until the TOML changes)."""
+    path = path or CATALOG_CSV
+    user_path = user_path or user_catalog_path()
+    try:
+        stamp: float | None = user_path.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    key = (str(path), str(user_path), stamp)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    shipped = read_csv(path)
+    by_id = {e.id: e for e in shipped}
+    user = read_user_toml(user_path, by_id) if stamp is not None else []
+    catalog = Catalog([*shipped, *user])
+    _CACHE.clear()
+    _CACHE[key] = catalog
+    return catalog
+
+
+# Module-level faces of the default catalog -------------------------------------------------------
+
+def search(word: str, limit: int = 10) -> list[Hit]:
+    return load_catalog().search(word, limit)
+
+
+def get(provider_id: str) -> Entry | None:
+    return load_catalog().get(provider_id)
+
+
+def resolve(name_or_id: str) -> Entry:
+    return load_catalog().resolve(name_or_id)
+
+
+def list_entries(category: str | None = None, platform: str | None = None) -> list[Entry]:
+    return load_catalog().list_entries(category, platform)
+
+
+def categories() -> dict[str, int]:
+    return load_catalog().categories()
+
+
+def add_user_entry(name: str, url: str, platform: str, *, provider_id: str | None = None, category: str = "Other",
+                   aliases: Sequence[str] = (), page_id: str | None = None, feed_url: str | None = None,
+                   user_path: Path | None = None) -> Entry:
+    """Add (or replace) a provider in the user's catalog.toml; returns the entry as it now loads."""
+    import tomli_w
+
+    user_path = user_path or user_catalog_path()
+    pid = provider_id or slugify(name)
+    body: dict[str, Any] = {"name": name, "url": url, "platform": platform,
+                            "category": canonical_category(category)}
+    if aliases:
+        body["aliases"] = list(aliases)
+    if page_id:
+        body["page_id"] = page_id
+    if feed_url:
+        body["feed_url"] = feed_url
+    entry = _user_entry(pid, body, None, user_path)  # validate before writing anything
+    try:
+        data = tomllib.loads(user_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        data = {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogError(f"cannot update {user_path}: {exc}") from None
+    data.setdefault("providers", {})[pid] = {**body, "url": entry.url}
+    user_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = user_path.with_name(f".{user_path.name}.tmp")
+    tmp.write_text(tomli_w.dumps(data), encoding="utf-8")
+    tmp.replace(user_path)
+    return entry
+
+
+# ------------------------------------------------------------------------------------------------
+# Following catalog vendors (the store is the lead's aggregator.store.Store, or anything like it)
+# ------------------------------------------------------------------------------------------------
+
+def follow(store: Any, names: Sequence[str], catalog: Catalog | None = None) -> list[Entry]:
+    """Resolve every name first (nothing is followed if one is unknown or ambiguous), then follow all."""
+    catalog = catalog or load_catalog()
+    entries = [catalog.resolve(name) for name in names]
+    for entry in entries:
+        store.add_provider(entry.id, name=entry.name, url=entry.url, platform=entry.platform,
+                           category=entry.category)
+    return entries
+
+
+def unfollow(store: Any, names: Sequence[str], catalog: Catalog | None = None) -> list[tuple[str, bool]]:
+    """Stop following; a name is a followed id, else a catalog name. Returns (id, was followed)."""
+    out = []
+    for name in names:
+        pid = name.strip()
+        if store.get_provider(pid) is None:
+            pid = (catalog or load_catalog()).resolve(name).id
+        out.append((pid, store.remove_provider(pid)))
+    return out

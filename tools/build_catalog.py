@@ -1,0 +1,942 @@
+#!/usr/bin/env python3
+"""Build providers/catalog.csv from the leads in ../shared/catalog, deterministically.
+
+    .venv/bin/python tools/build_catalog.py [--shared ../shared/catalog] [--corpus ../shared/corpus]
+                                            [--out providers/catalog.csv] [--quiet]
+
+Inputs are the raw source lists in ``<shared>/sources`` (their trust is in sources/PROVENANCE.tsv
+and in SOURCES below), the real captures in ``<corpus>`` (page ids, names and platforms as served),
+RESEARCH below (vendors with bespoke dashboards and facts from docs/platforms.md) and
+MAINTAINER_LEADS (a few well-known vendors no list has; always unverified). The shared
+known-status-pages.csv is not read: it is one merge of the same sources, and this tool merges
+them its own way (pages keyed by host *and* path, Statuspage ids, hosted aliases, names).
+
+Rules
+* A lead is one (source, name, URL[, platform, category, page id]) statement.
+* Leads are merged (union-find) when they name the same page: same host+path (``www.`` ignored),
+  same page id, a hosted alias seen for a custom domain (``<id>.statuspage.io`` -> status.x.com, a
+  list's API URL on another host), or the same vendor name, unless the two sides carry different
+  page ids or the name is one that DISTINCT_NAMES lists as shared by different companies.
+* The page URL, name, platform, category and page id of a merged vendor each come from the most
+  trustworthy lead that has one (orders below). Platform evidence is recorded in ``platform_from``;
+  with no evidence at all the platform is ``html`` (the generic reader) and the row is unverified.
+* confidence: ``verified`` only after ``upstream catalog verify --write`` probed the page (never
+  here); ``curated`` with a tier-A source (curated public list, real capture, research notes) or two
+  independent tier-B sources; ``unverified`` otherwise, and whenever the platform is a fallback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from aggregator.catalog import (  # noqa: E402 - after the path set-up, so the tool runs from a checkout
+    CATEGORIES,
+    PLATFORMS,
+    Entry,
+    fold,
+    normalise_url,
+    slugify,
+    squash,
+    write_csv,
+)
+from aggregator.detect import feed_url_for, host_platform, read_json_shape  # noqa: E402
+from providers.base import AdapterError, load_json  # noqa: E402
+
+# ------------------------------------------------------------------------------------------------
+# Sources and how far each is trusted (see <shared>/sources/PROVENANCE.tsv)
+# ------------------------------------------------------------------------------------------------
+
+SOURCES: dict[str, tuple[str, str]] = {
+    # name: (tier, why)
+    "research": ("A", "docs/platforms.md research notes and vendor documentation (RESEARCH below)"),
+    "corpus": ("A", "a real recorded response in ../shared/corpus names this page"),
+    "stts": ("A", "inket/stts services.json at HEAD: a maintained, curated app catalogue (MIT)"),
+    "sentry": ("A", "getsentry/status-page-list: curated, one file per vendor (MIT)"),
+    "statuspile": ("A", "dogsbodytech/statuspile providers.js: small curated list (MIT)"),
+    "awesome-status-pages": ("A", "ivbeg/awesome-status-pages README: curated list (MIT)"),
+    "stts-history": ("B", "only in older stts versions: curated once, may be stale"),
+    "mv3-extension": ("B", "curated README table of an unidentified repository (licence unknown)"),
+    "bbsetup-2021": ("B", "2021 HTML snapshots of *.statuspage.io pages (real, but old)"),
+    "sahin-2016": ("B", "sahin/status-page 2016 list (no licence)"),
+    "statuscraft": ("C", "jabbawocky/statuscraft: written with an AI agent; claims live checks"),
+    "statuscraft-batch": ("C", "statuscraft's 'BATCH EXPANSION' block: its own README calls it less reliable"),
+    "new-vendors": ("D", "unattributed machine-written guesses: names and categories only, never platforms"),
+    "maintainers": ("C", "well-known vendors absent from every list, added from memory (MAINTAINER_LEADS)"),
+}
+# Which lead's value wins, per field (first listed wins).
+URL_ORDER = ["research", "stts", "sentry", "statuspile", "awesome-status-pages", "corpus", "mv3-extension",
+             "bbsetup-2021", "stts-history", "sahin-2016", "statuscraft", "statuscraft-batch", "new-vendors",
+             "maintainers"]
+NAME_ORDER = ["research", "stts", "sentry", "statuspile", "mv3-extension", "awesome-status-pages", "bbsetup-2021",
+              "stts-history", "statuscraft", "corpus", "sahin-2016", "statuscraft-batch", "new-vendors",
+              "maintainers"]
+PLATFORM_ORDER = ["research", "stts", "corpus", "bbsetup-2021", "statuspile", "stts-history", "sahin-2016",
+                  "statuscraft", "statuscraft-batch"]  # new-vendors' parser column is a guess: never used
+CATEGORY_ORDER = ["research", "mv3-extension", "new-vendors", "statuscraft", "statuscraft-batch", "sahin-2016",
+                  "maintainers"]
+
+# Names that different companies share in the sources: never merged on the name alone.
+DISTINCT_NAMES = {"circle", "hex", "polly", "plane", "runway", "zip", "base"}
+
+# Platform words used by the sources -> our platform names ("html" = no public API: the generic reader).
+PLATFORM_WORDS: dict[str, str] = {
+    "statuspage": "statuspage", "statuspageservice": "statuspage", "statuspage.io": "statuspage",
+    "sendbird": "statuspage", "sendbirdservice": "statuspage",
+    "incidentio": "incidentio", "incidentioservice": "incidentio", "miro": "incidentio", "miroservice": "incidentio",
+    "instatus": "instatus", "instatusservice": "instatus",
+    "betterstack": "betterstack", "betteruptime": "betterstack", "betterstackservice": "betterstack",
+    "betteruptimeservice": "betterstack",
+    "statusio": "statusio", "statusiov1": "statusio", "statusiov1service": "statusio", "status.io": "statusio",
+    "sorry": "sorry", "sorryservice": "sorry",
+    "statuspal": "statuspal", "statuspalservice": "statuspal",
+    "site24x7": "statusiq", "site24x7service": "statusiq",
+    "statushub": "statushub", "statushubservice": "statushub",
+    "cstate": "cstate", "cstateservice": "cstate",
+    "cachet": "cachet", "cachetservice": "cachet", "cachethq": "cachet",
+    # Known platforms without an adapter of their own, and hand-made pages: read as HTML.
+    "statuscast": "html", "statuscastservice": "html", "statuscake": "html", "statuscakeservice": "html",
+    "lamb": "html", "lambstatusservice": "html", "uptimedotcomservice": "html", "pingdom": "html",
+    "stashboard": "html", "runstatus": "html", "pagerduty": "html", "pagerdutyservice": "html",
+    "independent": "html", "independentservice": "html", "inhouse": "html", "custom": "html",
+    "exanaservice": "html", "apple": "apple", "gcp": "gcp", "aws": "aws", "azure": "azure", "slack": "slack",
+    "heroku": "heroku",
+}
+
+# Hosted-platform hosts the detector does not need but the catalog meets.
+EXTRA_HOST_RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(^|\.)status\.atlassian\.com$|^metastatuspage\.com$"), "statuspage"),
+    (re.compile(r"\.site24x7statuspage\.(com|eu)$"), "statusiq"),
+    (re.compile(r"\.cachethq\.io$"), "cachet"),
+    (re.compile(r"\.(statuscast\.com|freshstatus\.io)$|^stats\.uptimerobot\.com$"), "html"),
+]
+ALIAS_HOST_RE = re.compile(r"\.(statuspage\.io|instatus\.com|betteruptime\.com|status\.io|hund\.io|statuspal\.(io|eu)|"
+                           r"sorryapp\.com|freshstatus\.io|statuscast\.com|cachethq\.io|status\.atlassian\.com|"
+                           r"site24x7statuspage\.(com|eu))$")
+
+
+def platform_of_host(url: str) -> str | None:
+    found = host_platform(url)
+    if found:
+        return found
+    host = urlsplit(url).hostname or ""
+    return next((platform for pattern, platform in EXTRA_HOST_RULES if pattern.search(host)), None)
+
+
+# Statuscraft's free-form tags -> category (the first tag that maps wins; generic tags map to nothing).
+TAG_CATEGORY: dict[str, str] = {}
+for _category, _tags in {
+    "AI & ML": "ai llm ml gpu inference mlops image-generation conversational-ai agents vector-database embeddings "
+               "text-to-speech tts speech-to-text transcription nlp ocr document-ai model-serving data-labeling "
+               "training-data experiment-tracking vector chatbot",
+    "Cloud & Hosting": "cloud hosting paas iaas serverless kubernetes compute vps infrastructure storage backup "
+                       "cloud-storage object-storage bare-metal managed docker cloud-native",
+    "CDN, DNS & Networking": "cdn dns networking network domains domain registrar connectivity edge vpn proxy "
+                             "cellular waf ssl certificates",
+    "DevTools & CI/CD": "developer-tools devtools ci-cd ci testing qa deployment git open-source coding ide "
+                        "package-registry packages feature-flags feature-management devops iac terraform gitops "
+                        "api-management api-gateway graphql developer-portal platform-engineering code-quality "
+                        "mobile test-management load-testing api-docs documentation internal-tools app-builder "
+                        "low-code no-code backend baas sdk-generation javascript python ruby elixir dotnet",
+    "Monitoring & Observability": "monitoring observability logging apm error-tracking incident-management "
+                                  "on-call alerting uptime tracing metrics performance",
+    "Security & Identity": "security identity auth authentication authorization sso iam password-manager "
+                           "privacy siem appsec sast cloud-security endpoint zero-trust access-management "
+                           "fraud fraud-prevention fraud-detection mfa passwordless ciam pam mdr "
+                           "vulnerability-management threat-intelligence cybersecurity secrets api-security "
+                           "physical-security access-control identity-verification verification kyc "
+                           "background-check consent consent-management cookies",
+    "Databases & Data": "database data etl bi search sql postgres mysql nosql data-management data-governance "
+                        "data-integration data-quality data-catalog data-visualization dashboards "
+                        "time-series kafka cache olap web-scraping scraping data-enrichment enrichment "
+                        "market-data financial-data",
+    "Analytics & Product": "analytics product-analytics session-replay session-recording experimentation "
+                           "ab-testing digital-adoption ux-research usability-testing feedback nps attribution "
+                           "product roadmap product-management ux",
+    "Email & Communication": "email sms messaging voice voip communications communication chat meetings "
+                             "video-conferencing telephony contact-center ccaas cpaas ucaas push "
+                             "push-notifications notifications transactional smtp deliverability "
+                             "email-verification webrtc realtime phone cloud-phone dialer inbox",
+    "Collaboration & Productivity": "productivity collaboration project-management scheduling calendar documents "
+                                    "notes design whiteboard diagramming file-sharing e-signature esignature esign "
+                                    "knowledge-base intranet workflow workflows automation ipaas integration "
+                                    "integrations itsm it-management msp rmm mdm remote-access remote-desktop "
+                                    "translation localization i18n okr field-service fsm cmms maintenance "
+                                    "asset-management saas-management presentations writing forms surveys survey "
+                                    "document-management ecm pdf prototyping creative workplace atlassian "
+                                    "service-management",
+    "CRM, Sales & Marketing": "crm sales marketing advertising adtech seo social-media social reviews reputation "
+                              "loyalty rewards cdp personalization events event-management webinar webinars "
+                              "virtual-events lead-generation sales-enablement abm outreach prospecting "
+                              "affiliates affiliate marketing-automation email-marketing landing-pages "
+                              "referrals direct-mail call-tracking programmatic retargeting gifting",
+    "Customer Support": "customer-support helpdesk help-desk support live-chat cx customer-success "
+                        "customer-experience ticketing customer-engagement",
+    "Payments & Fintech": "payments payment fintech banking bnpl open-banking neobank lending mortgage insurance "
+                          "insurtech trading investing exchange subscriptions billing payment-gateway "
+                          "payment-processing card-issuing ach corporate-cards banking-as-a-service "
+                          "money-transfer remittance stocks financing",
+    "Finance & Accounting": "accounting finance tax erp expense-management expense expenses invoicing "
+                            "spend-management procurement budgeting finops cloud-cost fpa financial-planning "
+                            "ap-automation revenue",
+    "E-commerce & Retail": "ecommerce e-commerce retail pos marketplace restaurant hospitality online-ordering "
+                           "food-delivery hotel travel booking reservations tours shopify checkout inventory "
+                           "order-management pim fulfillment print-on-demand salon gym-management",
+    "HR & Payroll": "hr payroll recruiting ats workforce workforce-management benefits employee-benefits "
+                    "employee-engagement time-tracking talent performance-management compensation eor "
+                    "global-payroll staffing people employee-recognition employee-communication",
+    "Education": "edtech education lms learning k12 courses elearning e-learning academic higher-education "
+                 "classroom sis assessment training corporate-training quiz coaching",
+    "Healthcare": "healthcare ehr health telehealth dental veterinary pharmacy life-sciences clinical-trials "
+                  "mental-health patient-communication practice-management fitness wellness",
+    "Media & Streaming": "video streaming media audio music podcast podcasting photography images entertainment "
+                         "publishing creators creator creator-economy dam digital-asset-management gallery",
+    "Gaming": "gaming esports games",
+    "CMS & Web Builders": "cms headless-cms headless content content-management website-builder wordpress "
+                          "blogging page-builder drupal website",
+    "Crypto & Web3": "crypto blockchain web3 ethereum bitcoin nft defi layer2 l2 staking digital-assets on-ramp",
+    "IoT & Hardware": "iot hardware smart-home telematics embedded wearable device-management digital-signage "
+                      "energy",
+    "Logistics & Supply Chain": "logistics supply-chain shipping delivery freight fleet fleet-management warehouse "
+                                "last-mile postage tms mobility parking automotive maritime manufacturing",
+    "Real Estate & Property": "real-estate property-management proptech construction landlord residential bim "
+                              "facilities home-services hvac plumbing",
+    "Legal & Compliance": "legal compliance grc contracts law-firm gdpr ediscovery esg audit governance "
+                          "risk risk-management",
+    "Government & Nonprofit": "government nonprofit govtech fundraising donations church faith",
+}.items():
+    for _tag in _tags.split():
+        TAG_CATEGORY.setdefault(_tag, _category)
+
+# Category labels of the curated taxonomies (mv3 README sections, NEW_VENDORS sections, sahin).
+LABEL_CATEGORY: dict[str, str] = {
+    "ai & llms": "AI & ML", "ai & ml platforms": "AI & ML",
+    "ci/cd & developer tools": "DevTools & CI/CD", "developer tools & ci/cd": "DevTools & CI/CD",
+    "package registries": "DevTools & CI/CD", "devops & infrastructure": "DevTools & CI/CD",
+    "feature flags & experimentation": "DevTools & CI/CD", "developer apis & services": "DevTools & CI/CD",
+    "mobile & frontend": "DevTools & CI/CD", "low-code / no-code": "DevTools & CI/CD",
+    "devops / build, test, deploy": "DevTools & CI/CD",
+    "collaboration & productivity": "Collaboration & Productivity", "productivity & office":
+        "Collaboration & Productivity", "project management & collaboration": "Collaboration & Productivity",
+    "saas suites": "Collaboration & Productivity", "design & creative tools": "Collaboration & Productivity",
+    "automation & ipaas": "Collaboration & Productivity",
+    "cloud & infrastructure": "Cloud & Hosting", "cloud infrastructure & hosting": "Cloud & Hosting",
+    "serverless & edge computing": "Cloud & Hosting", "government & public cloud": "Cloud & Hosting",
+    "storage & backup": "Cloud & Hosting",
+    "cdn & dns & edge": "CDN, DNS & Networking", "networking & vpn": "CDN, DNS & Networking",
+    "communication": "Email & Communication", "email": "Email & Communication",
+    "communication & messaging": "Email & Communication", "email services": "Email & Communication",
+    "telecom & cpaas": "Email & Communication", "collaboration & communication": "Email & Communication",
+    "identity & security": "Security & Identity", "security": "Security & Identity",
+    "identity & access management": "Security & Identity",
+    "databases & storage": "Databases & Data", "databases & data platforms": "Databases & Data",
+    "analytics & data": "Databases & Data", "data & analytics": "Databases & Data",
+    "search platforms": "Databases & Data",
+    "monitoring & observability": "Monitoring & Observability", "observability & monitoring":
+        "Monitoring & Observability", "devops / monitoring": "Monitoring & Observability",
+    "devops / error logging": "Monitoring & Observability", "devops / exception monitoring":
+        "Monitoring & Observability",
+    "cms & content": "CMS & Web Builders", "cms & headless cms": "CMS & Web Builders",
+    "payments & commerce": "Payments & Fintech", "payments & fintech": "Payments & Fintech",
+    "e-commerce & shipping": "E-commerce & Retail",
+    "web3 & blockchain": "Crypto & Web3", "signing & compliance": "Legal & Compliance",
+    "legal & compliance": "Legal & Compliance", "iot & smart home": "IoT & Hardware",
+    "iot & hardware platforms": "IoT & Hardware",
+    "email marketing & marketing tools": "CRM, Sales & Marketing", "crm & sales": "CRM, Sales & Marketing",
+    "social media & management": "CRM, Sales & Marketing",
+    "product analytics & user engagement": "Analytics & Product", "web analytics & testing": "Analytics & Product",
+    "analytics / mobile analytics": "Analytics & Product",
+    "customer support & helpdesk": "Customer Support", "education & lms": "Education",
+    "hr & recruiting & payroll": "HR & Payroll", "healthcare & health it": "Healthcare",
+    "video & streaming": "Media & Streaming", "gaming & game services": "Gaming",
+    "application and data / assets and media": "Media & Streaming",
+}
+
+# Vendors whose dashboards are bespoke (their own adapters), and facts from docs/platforms.md.
+# (id, name, url, platform, category, aliases, page_id)
+RESEARCH: list[tuple[str, str, str, str, str, tuple[str, ...], str]] = [
+    ("aws", "Amazon Web Services", "https://health.aws.amazon.com/health/status", "aws", "Cloud & Hosting",
+     ("AWS", "Amazon AWS", "AWS Health Dashboard", "Amazon Web Services Health"), ""),
+    ("google-cloud", "Google Cloud", "https://status.cloud.google.com", "gcp", "Cloud & Hosting",
+     ("GCP", "Google Cloud Platform", "Google Cloud Service Health"), ""),
+    ("google-workspace", "Google Workspace", "https://www.google.com/appsstatus/dashboard", "gcp",
+     "Collaboration & Productivity", ("G Suite", "Google Apps", "Gmail", "Google Drive"), ""),
+    ("firebase", "Firebase", "https://status.firebase.google.com", "gcp", "Cloud & Hosting", ("Google Firebase",), ""),
+    ("google-play", "Google Play", "https://status.play.google.com", "gcp", "DevTools & CI/CD",
+     ("Google Play Console",), ""),
+    ("azure", "Microsoft Azure", "https://azure.status.microsoft/en-us/status", "azure", "Cloud & Hosting",
+     ("Azure", "MS Azure", "Windows Azure"), ""),
+    ("slack", "Slack", "https://slack-status.com", "slack", "Email & Communication", ("Slack Technologies",), ""),
+    ("heroku", "Heroku", "https://status.heroku.com", "heroku", "Cloud & Hosting", ("Salesforce Heroku",), ""),
+    ("salesforce", "Salesforce", "https://status.salesforce.com", "salesforce", "CRM, Sales & Marketing",
+     ("Salesforce Trust", "SFDC", "trust.salesforce.com"), ""),
+    ("apple", "Apple", "https://www.apple.com/support/systemstatus", "apple", "Cloud & Hosting",
+     ("Apple System Status", "iCloud", "App Store", "Apple Services"), ""),
+    ("apple-developer", "Apple Developer", "https://developer.apple.com/system-status", "apple", "DevTools & CI/CD",
+     ("App Store Connect", "TestFlight", "Apple Developer System Status"), ""),
+    ("stripe", "Stripe", "https://status.stripe.com", "stripe", "Payments & Fintech", (), ""),
+    ("github", "GitHub", "https://www.githubstatus.com", "statuspage", "DevTools & CI/CD", ("GH", "GitHub.com"),
+     "kctbh9vrtdwd"),
+    ("openai", "OpenAI", "https://status.openai.com", "incidentio", "AI & ML", ("ChatGPT", "OpenAI API"),
+     "01JMDK9XYNY6RXSED6SDWW50WY"),
+    ("gitlab", "GitLab", "https://status.gitlab.com", "statusio", "DevTools & CI/CD", ("GitLab.com",),
+     "5b36dc6502d06804c08349f7"),
+    ("docker", "Docker", "https://status.docker.com", "statusio", "DevTools & CI/CD", ("Docker Hub",),
+     "533c6539221ae15e3f000031"),
+    ("zoom", "Zoom", "https://status.zoom.us", "statuspage", "Email & Communication", ("Zoom Video",),
+     "14qjgk812kgk"),
+    ("anthropic", "Anthropic", "https://status.claude.com", "statuspage", "AI & ML", ("Claude", "Claude API"),
+     "tymt9n04zgry"),
+    ("notion", "Notion", "https://www.notion-status.com", "incidentio", "Collaboration & Productivity",
+     ("Notion Labs",), ""),
+    ("better-stack", "Better Stack", "https://status.betterstack.com", "betterstack", "Monitoring & Observability",
+     ("Better Uptime", "BetterStack"), "133002"),
+    ("tor-project", "Tor Project", "https://status.torproject.org", "cstate", "Security & Identity", ("Tor",), ""),
+    ("python-infrastructure", "Python Infrastructure", "https://status.python.org", "statuspage", "DevTools & CI/CD",
+     ("PyPI", "Python Software Foundation", "python.org"), ""),
+    ("atlassian", "Atlassian", "https://status.atlassian.com", "statuspage", "Collaboration & Productivity",
+     ("Atlassian Cloud",), ""),
+    ("cloudflare", "Cloudflare", "https://www.cloudflarestatus.com", "statuspage", "CDN, DNS & Networking",
+     ("CF",), ""),
+    ("twilio", "Twilio", "https://status.twilio.com", "statuspage", "Email & Communication", (), ""),
+    ("digitalocean", "DigitalOcean", "https://status.digitalocean.com", "statuspage", "Cloud & Hosting", ("DO",), ""),
+    ("discord", "Discord", "https://discordstatus.com", "statuspage", "Email & Communication", ("Discord App",), ""),
+]
+# Well-known vendors that no source lists (name, page URL, category). No platform is claimed: they
+# stay unverified, on the generic reader or what their host implies, until `catalog verify` probes them.
+MAINTAINER_LEADS: list[tuple[str, str, str]] = [
+    ("xAI", "https://status.x.ai", "AI & ML"),
+    ("OpenRouter", "https://status.openrouter.ai", "AI & ML"),
+    ("RunPod", "https://uptime.runpod.io", "AI & ML"),
+    ("Raygun", "https://status.raygun.com", "Monitoring & Observability"),
+    ("Cronitor", "https://status.cronitor.io", "Monitoring & Observability"),
+    ("Healthchecks.io", "https://status.healthchecks.io", "Monitoring & Observability"),
+    ("FireHydrant", "https://status.firehydrant.com", "Monitoring & Observability"),
+    ("AppDynamics", "https://status.appdynamics.com", "Monitoring & Observability"),
+    ("Instabug", "https://status.instabug.com", "Monitoring & Observability"),
+    ("Chromatic", "https://status.chromatic.com", "DevTools & CI/CD"),
+    ("Trigger.dev", "https://status.trigger.dev", "DevTools & CI/CD"),
+    ("Hookdeck", "https://status.hookdeck.com", "DevTools & CI/CD"),
+    ("Google Maps Platform", "https://status.cloud.google.com/maps-platform", "DevTools & CI/CD"),
+    ("Hostinger", "https://statuspage.hostinger.com", "Cloud & Hosting"),
+    ("Contabo", "https://contabo-status.com", "Cloud & Hosting"),
+    ("Filebase", "https://status.filebase.com", "Cloud & Hosting"),
+    ("Freshworks", "https://status.freshworks.com", "Customer Support"),
+    ("SAP Concur", "https://open.concur.com", "Finance & Accounting"),
+    ("Bill.com", "https://status.bill.com", "Finance & Accounting"),
+    ("HighLevel", "https://status.gohighlevel.com", "CRM, Sales & Marketing"),
+    ("ArcGIS Online", "https://status.arcgis.com", "Databases & Data"),
+]
+# Categories for vendors no source categorises, from the maintainers' knowledge: squashed name
+# prefix -> category (the longest prefix wins). Only used where every source is silent.
+NAME_CATEGORY: dict[str, str] = {}
+for _category, _names in {
+    "Collaboration & Productivity": "atlassian jira miro confluence cloudapp clubhouse pivotaltracker mulesoft "
+                                    "adobe autotask jive phraseapp textexpander wunderlist zight safetyculture "
+                                    "brightidea retrium waffle processmaker daysmart booxi avocode eventboard",
+    "Customer Support": "intercom desk freshdesk gotoassist chatlio sparkcentral",
+    "Email & Communication": "sendbird airship hipchat nexmo flowdock ciscospark skype tropo uberconference "
+                             "vonage mailru mandrill phaxio hoiio bluip sendhub layer contextio appboy",
+    "Security & Identity": "onelogin securityurgentnotices authy bitium blockscore incapsula netskope stormpath "
+                           "threatstack symantec siftscience hakiri socketdev swimlane kennasecurity evidentio "
+                           "userify meldium clef barricade duocircle firefoxrelay",
+    "DevTools & CI/CD": "beanstalk bintray buildjet fabric keygen opensuse quay smarty assembla bugherd cloud9 "
+                        "codeship embedly ghostinspector ironio jfrog laravel loadimpact loaderio meteor "
+                        "packagecloud parse replicated scrutinizer solanoci styleci superfeedr syncano xamarin "
+                        "yarn clojars harborregistry nitrous deploybot appgyver appnotch builtio instaparser "
+                        "ionicservices intuitdeveloper",
+    "Cloud & Hosting": "canonical civo dogsbodytechnology engineyard filescom mediatemple onecom platformsh "
+                       "primcloud sonassi uk2 wodby wpengine alibabacloud citrixcloud cloudshare microsoftcloud "
+                       "modulus openshift pagodabox scalingo servint vmwarecloud gearhost binarylane "
+                       "anchorhosting fortrabbit hirefire onapp carina bluebox catalyze anynines",
+    "Monitoring & Observability": "instatus pingdom statuscast crittercism hostedgraphite librato opbeat sematext "
+                                  "serverdensity signalfx stackify statusgator uptimedotcom vividcortex logmatic "
+                                  "opsmatic appneta bmctruesight cribl",
+    "Databases & Data": "nasdaqdatalink chartio compose fullcontact memcachier mlab redislabs redistogo redisgreen "
+                        "scalegrid scrapinghub tableau flyingsphinx found fieldbook",
+    "Analytics & Product": "keenio kissmetrics karte",
+    "CRM, Sales & Marketing": "acoustic pardot facebook meta twitter basecrm closeio close dotmailer googleads "
+                              "linkedin moz surveygizmo surveypal outbound rebrandly adzerk rubicon simplereach "
+                              "leadgenius leadpages contactually clearslide autopilot crossbeam",
+    "Payments & Fintech": "braintree chargify openexchangerates revolut venmo wepay xe binarycom "
+                          "alternativepayments 2000charge fusebill",
+    "Finance & Accounting": "odoo",
+    "E-commerce & Retail": "magento bigcartel etsy vend twotap teespring brightpearl campspot mobi2go "
+                           "beyondpeachworks",
+    "CDN, DNS & Networking": "ntppool cloudfront dyn hover maxcdn ns1 opendns quotaguard ookla",
+    "Crypto & Web3": "internetcomputer blockio counterparty korbit",
+    "Real Estate & Property": "housecanary officernd onsitecom",
+    "IoT & Hardware": "ciscokinetic balena resinio kontaktio electricimp skydio dronedeploy adafruit",
+    "HR & Payroll": "recruiterbox staffjoy newtonsoftware gild",
+    "Education": "codewars codeschool udacity treehouse haikulearning chalkup cambly orgsync",
+    "Healthcare": "greenlightguru agilemd clockwisemd centralreach altascribe healthcarefinancedirect shiftcare",
+    "Logistics & Supply Chain": "shipwire shiphawk",
+    "Legal & Compliance": "avetta",
+    "Gaming": "steam gameanalytics",
+    "Media & Streaming": "trakt overdrive aquafadas",
+    "CMS & Web Builders": "weebly designmodo",
+    "Government & Nonprofit": "wikimedia wikipedia akvo australianbusinessregister",
+}.items():
+    for _name in _names.split():
+        NAME_CATEGORY[_name] = _category
+# Words in a vendor name that say what it does without doubt.
+NAME_WORD_CATEGORY: dict[str, str] = {
+    "payroll": "HR & Payroll", "pay": "Payments & Fintech", "payments": "Payments & Fintech",
+    "bank": "Payments & Fintech", "banking": "Payments & Fintech", "mail": "Email & Communication",
+    "email": "Email & Communication", "sms": "Email & Communication", "hosting": "Cloud & Hosting",
+    "dns": "CDN, DNS & Networking", "cdn": "CDN, DNS & Networking", "health": "Healthcare",
+    "medical": "Healthcare", "learning": "Education", "school": "Education", "academy": "Education",
+    "crypto": "Crypto & Web3", "bitcoin": "Crypto & Web3", "blockchain": "Crypto & Web3",
+    "security": "Security & Identity", "analytics": "Analytics & Product", "monitoring": "Monitoring & Observability",
+    "games": "Gaming", "gaming": "Gaming", "crm": "CRM, Sales & Marketing", "commerce": "E-commerce & Retail",
+}
+
+
+def fallback_category(name: str) -> str:
+    key = squash(name)
+    for prefix in sorted((p for p in NAME_CATEGORY if key.startswith(p)), key=len, reverse=True):
+        return NAME_CATEGORY[prefix]
+    for word in re.findall(r"[a-z0-9]+", fold(decamel(name))):
+        if word in NAME_WORD_CATEGORY:
+            return NAME_WORD_CATEGORY[word]
+    return "Other"
+
+
+# Extra aliases for vendors that come from the sources (matched by id after the build).
+EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
+    "microsoft-365": ("Office 365", "O365", "M365"),
+    "new-relic": ("NR", "NewRelic"),
+    "mongodb-cloud": ("MongoDB Atlas", "Atlas"),
+    "amazon-web-services": ("AWS",),
+}
+
+
+# ------------------------------------------------------------------------------------------------
+# Leads
+# ------------------------------------------------------------------------------------------------
+
+@dataclass
+class Lead:
+    source: str
+    name: str
+    url: str
+    platform: str = ""
+    platform_note: str = ""
+    category: str = ""
+    page_id: str = ""
+    aliases: tuple[str, ...] = ()
+    same_as: tuple[str, ...] = ()
+    feed_url: str = ""
+    fixed_id: str = ""
+
+
+_DROP_SUFFIX_RE = re.compile(r"/(api|api/v\d.*|index\.html?|history\.(rss|atom)|feed\.(rss|atom)|summary\.json|"
+                             r"index\.json)$", re.I)
+STATUSPAGE_ID_RE = re.compile(r"(?=[0-9a-z]*\d)(?=[0-9a-z]*[a-z])[0-9a-z]{12}")
+STATUSIO_ID_RE = re.compile(r"[0-9a-f]{24}")
+ULID_RE = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+PLATFORM_HOMES = {"statuspage.io", "instatus.com", "betteruptime.com", "betterstack.com", "status.io",
+                  "hund.io", "statuspal.io", "incident.io"}
+
+
+def clean_url(raw: str) -> str | None:
+    """A source's URL as the page URL: https, no query, no API/feed suffix; None if unusable."""
+    raw = (raw or "").strip().strip("\"'")
+    if not raw or "{" in raw or "\\(" in raw or " " in raw:
+        return None
+    try:
+        url = normalise_url(raw)
+    except ValueError:
+        return None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if "." not in host or host in PLATFORM_HOMES:
+        return None
+    path = _DROP_SUFFIX_RE.sub("", parts.path).rstrip("/")
+    return f"https://{parts.netloc}{path}"
+
+
+def url_key(url: str) -> str:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    return f"{host}{parts.path.rstrip('/')}".lower()
+
+
+def decamel(text: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", text).strip()
+
+
+def display_name(name: str) -> str:
+    """'Sematext Status' -> 'Sematext': the vendor, not its page (a bare 'Status' stays)."""
+    short = re.sub(r"\s+(-\s+)?(status( page)?|service status|system status)$", "", name.strip(), flags=re.I)
+    return short.strip(" -") or name.strip()
+
+
+def name_key(name: str) -> str:
+    text = fold(name)
+    text = re.sub(r"\s+(status( page)?|system status|service status|inc\.?|ltd\.?|llc)$", "", text)
+    return squash(text)
+
+
+def platform_word(word: str) -> str:
+    return PLATFORM_WORDS.get((word or "").strip().lower(), "")
+
+
+def label_category(label: str) -> str:
+    return LABEL_CATEGORY.get((label or "").strip().lower(), "")
+
+
+def tags_category(tags: str) -> str:
+    for tag in (t.strip().lower() for t in (tags or "").split(",")):
+        if tag in TAG_CATEGORY:
+            return TAG_CATEGORY[tag]
+    return ""
+
+
+class Loader:
+    def __init__(self, shared: Path, corpus: Path | None) -> None:
+        self.src = shared / "sources"
+        self.corpus = corpus
+        self.leads: list[Lead] = []
+        self.dropped: collections.Counter[str] = collections.Counter()
+        self._check_provenance()
+
+    def _check_provenance(self) -> None:
+        listed = {row["file"] for row in csv.DictReader((self.src / "PROVENANCE.tsv").open(), delimiter="\t")}
+        needed = {"inket_stts_services_union.json", "inket_stts_swift_history.json", "getsentry_status-page-list.csv",
+                  "ivbeg_awesome-status-pages_public.csv", "sahin_status-page_services.csv",
+                  "dogsbodytech_statuspile_providers.csv", "mv3-status-pages-extension_readme.tsv",
+                  "jabbawocky_statuscraft_services.tsv", "bbsetup_public-bugbounty-data_statuspage_titles.tsv",
+                  "unattributed_NEW_VENDORS.tsv"}
+        missing = needed - listed
+        if missing:
+            raise SystemExit(f"PROVENANCE.tsv does not describe {sorted(missing)}: check the sources before trusting them")
+
+    def add(self, source: str, name: str, raw_url: str, **kw: object) -> Lead | None:
+        url = clean_url(raw_url)
+        name = re.sub(r"\s+", " ", (name or "").strip())
+        if not url or not name:
+            self.dropped[f"{source}: no usable URL or name"] += 1
+            return None
+        lead = Lead(source, name, url, **kw)  # type: ignore[arg-type]
+        self.leads.append(lead)
+        return lead
+
+    def rows(self, name: str, delimiter: str = ",") -> list[dict[str, str]]:
+        with (self.src / name).open(newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle, delimiter=delimiter))
+
+    # --- one loader per source ---------------------------------------------------------------
+    def stts(self) -> None:
+        union = json.loads((self.src / "inket_stts_services_union.json").read_text())
+        head = set(union["head"])
+        for url, item in sorted(union["all"].items()):
+            platform = platform_word(item.get("platform", ""))
+            raw_id = str(item.get("id") or "")
+            page_id = raw_id if (platform == "statuspage" and STATUSPAGE_ID_RE.fullmatch(raw_id)) or (
+                platform == "statusio" and STATUSIO_ID_RE.fullmatch(raw_id)) or platform == "sorry" else ""
+            olds = tuple(decamel(o) for o in item.get("old_names", []) if isinstance(o, str))
+            self.add("stts" if url in head else "stts-history", item.get("name", ""), item.get("url") or url,
+                     platform=platform, platform_note=item.get("platform", ""), page_id=page_id, aliases=olds)
+        swift = json.loads((self.src / "inket_stts_swift_history.json").read_text())
+        for path, item in sorted(swift.items()):
+            if "/Super/" in path:
+                continue
+            classes = [c[1] for c in item.get("cls", [])]
+            platform = next((platform_word(c) for c in classes if platform_word(c)), "")
+            pages = [u for u in item.get("urls", []) if not re.search(r"/api(/|$)|\.json$|\.js$|/v\d/|rss|feed", u)]
+            apis = [u for u in item.get("urls", []) if u not in pages]
+            url = pages[0] if pages else (f"https://{urlsplit(apis[0]).hostname}" if apis else "")
+            spids = [s for s in item.get("spid", []) if STATUSPAGE_ID_RE.fullmatch(s)]
+            self.add("stts-history", decamel(Path(path).stem), url, platform=platform,
+                     platform_note=",".join(classes), page_id=spids[0] if spids and platform == "statuspage" else "")
+
+    def sentry(self) -> None:
+        for row in self.rows("getsentry_status-page-list.csv"):
+            if row.get("defunct", "false").strip().lower() == "true":
+                self.dropped["sentry: marked defunct"] += 1
+                continue
+            self.add("sentry", row["name"], row["url"])
+
+    def awesome(self) -> None:
+        for row in self.rows("ivbeg_awesome-status-pages_public.csv"):
+            self.add("awesome-status-pages", row["name"], row["url"])
+
+    def sahin(self) -> None:
+        for row in self.rows("sahin_status-page_services.csv"):
+            self.add("sahin-2016", row["name"], row["url"], platform=platform_word(row["provider"]),
+                     platform_note=row["provider"], category=label_category(row["category"]))
+
+    def statuspile(self) -> None:
+        for row in self.rows("dogsbodytech_statuspile_providers.csv"):
+            self.add("statuspile", row["name"], row["url"], platform=platform_word(row["type"]),
+                     platform_note=row["type"])
+
+    def mv3(self) -> None:
+        for row in self.rows("mv3-status-pages-extension_readme.tsv", "\t"):
+            self.add("mv3-extension", row["name"], row["url"], category=label_category(row["category"]))
+
+    def statuscraft(self) -> None:
+        for row in self.rows("jabbawocky_statuscraft_services.tsv", "\t"):
+            source = "statuscraft-batch" if row["section"] == "batch" else "statuscraft"
+            kind = row["type"] or "statuspage"
+            platform = platform_word(kind)
+            note = f"type {kind}"
+            same_as: tuple[str, ...] = ()
+            page_id = ""
+            api = row["status_url"].strip()
+            if api:
+                if m := re.search(r"api\.status\.io/1\.0/status/([0-9a-f]{24})", api):
+                    platform, page_id, note = "statusio", m.group(1), "status.io API URL"
+                else:
+                    api_page = clean_url(api)
+                    page = clean_url(row["page"])
+                    if api_page and page and url_key(api_page) != url_key(page):
+                        same_as = (api_page,)
+                    by_host = platform_of_host(api)
+                    if by_host and by_host != "html":
+                        platform, note = by_host, f"API URL on {urlsplit(api).hostname}"
+            self.add(source, row["name"], row["page"], platform=platform, platform_note=note,
+                     category=tags_category(row["tags"]), same_as=same_as, page_id=page_id)
+
+    def bbsetup(self) -> None:
+        for row in self.rows("bbsetup_public-bugbounty-data_statuspage_titles.tsv", "\t"):
+            title = row["title"].strip()
+            low = title.lower()
+            if "inactive" in low or low == "status page" or "sign in" in low or re.search(r"\blog ?in\b", low):
+                self.dropped["bbsetup-2021: inactive, untitled or login page"] += 1
+                continue
+            name = re.sub(r"\s+(public\s+)?status(\s+page)?(\s+status)?$", "", title, flags=re.I).strip()
+            sub_url = f"https://{row['subdomain_host']}"
+            sub = row["subdomain_host"].split(".")[0]
+            canonical = row["canonical"].strip()
+            self.add("bbsetup-2021", name, canonical or sub_url, platform="statuspage",
+                     platform_note="captured Statuspage HTML",
+                     page_id=sub if STATUSPAGE_ID_RE.fullmatch(sub) else "",
+                     same_as=(clean_url(sub_url) or "",) if canonical else ())
+
+    def new_vendors(self) -> None:
+        for row in self.rows("unattributed_NEW_VENDORS.tsv", "\t"):
+            self.add("new-vendors", row["name"], row["url"], category=label_category(row["section"]))
+
+    def corpus_pages(self) -> None:
+        """Page ids, names and platforms from real captures (only documents that name their page URL)."""
+        if self.corpus is None or not self.corpus.is_dir():
+            return
+        for path in sorted(self.corpus.rglob("*.json")):
+            try:
+                doc = load_json(path.read_bytes())
+            except AdapterError:
+                continue
+            found = read_json_shape(doc, path.name)
+            if "demo" in path.name:  # a platform's demo page, not a vendor
+                continue
+            if found and found.canonical and found.name:
+                self.add("corpus", found.name, found.canonical, platform=found.platform,
+                         platform_note=f"{path.parent.name}/{path.name}", page_id=found.page_id or "")
+
+    def research(self) -> None:
+        for pid, name, url, platform, category, aliases, page_id in RESEARCH:
+            self.add("research", name, url, platform=platform, platform_note="docs/platforms.md",
+                     category=category, aliases=aliases, page_id=page_id, fixed_id=pid)
+
+    def maintainers(self) -> None:
+        for name, url, category in MAINTAINER_LEADS:
+            self.add("maintainers", name, url, category=category)
+
+    def load_all(self) -> list[Lead]:
+        for step in (self.research, self.corpus_pages, self.stts, self.sentry, self.statuspile, self.awesome,
+                     self.mv3, self.bbsetup, self.sahin, self.statuscraft, self.new_vendors, self.maintainers):
+            step()
+        return self.leads
+
+
+# ------------------------------------------------------------------------------------------------
+# Merging
+# ------------------------------------------------------------------------------------------------
+
+def id_family(lead: Lead) -> str:
+    if STATUSIO_ID_RE.fullmatch(lead.page_id):
+        return "statusio"
+    if ULID_RE.fullmatch(lead.page_id):
+        return "incidentio"
+    if lead.platform == "sorry":
+        return "sorry"
+    return "statuspage"
+
+
+class Clusters:
+    """Union-find over leads; a union that would join two different page ids is refused."""
+
+    def __init__(self, leads: list[Lead]) -> None:
+        self.leads = leads
+        self.parent = list(range(len(leads)))
+        self.ids: list[dict[str, str]] = [{id_family(lead): lead.page_id} if lead.page_id else {} for lead in leads]
+        self.refused = 0
+        self.conflicts: list[str] = []
+        self.reasons: collections.Counter[str] = collections.Counter()
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int, why: str, force: bool = False) -> bool:
+        """Join two leads' clusters. Without ``force`` (name matches) clusters that carry different
+        page ids stay apart: they are two pages. Same URL, id or alias always join (conflicting ids
+        are then settled by source trust, and counted)."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        ida, idb = self.ids[ra], self.ids[rb]
+        if any(ida[f] != idb[f] for f in ida.keys() & idb.keys()):
+            if not force:
+                self.refused += 1
+                return False
+            self.conflicts.append(f"{self.leads[a].url}: {ida} vs {idb}")
+        if rb < ra:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.ids[ra] = {**self.ids[rb], **self.ids[ra]}
+        self.reasons[why] += 1
+        return True
+
+    def groups(self) -> list[list[Lead]]:
+        out: dict[int, list[Lead]] = {}
+        for i, lead in enumerate(self.leads):
+            out.setdefault(self.find(i), []).append(lead)
+        return list(out.values())
+
+
+def merge(leads: list[Lead]) -> Clusters:
+    clusters = Clusters(leads)
+
+    def union_all(index: dict[str, list[int]], why: str, force: bool) -> None:
+        for members in index.values():
+            for other in members[1:]:
+                clusters.union(members[0], other, why, force)
+
+    by_url: dict[str, list[int]] = collections.defaultdict(list)
+    for i, lead in enumerate(leads):
+        by_url[url_key(lead.url)].append(i)
+    union_all(by_url, "same host and path", True)
+    by_id: dict[str, list[int]] = collections.defaultdict(list)
+    for i, lead in enumerate(leads):
+        if lead.page_id:
+            by_id[f"{id_family(lead)}:{lead.page_id}"].append(i)
+    union_all(by_id, "same page id", True)
+    for i, lead in enumerate(leads):
+        for other in lead.same_as:
+            if other and url_key(other) in by_url:
+                clusters.union(i, by_url[url_key(other)][0], "hosted alias of the same page", True)
+    by_name: dict[str, list[int]] = collections.defaultdict(list)
+    for i, lead in enumerate(leads):
+        key = name_key(lead.name)
+        if key and key not in DISTINCT_NAMES:
+            by_name[key].append(i)
+    union_all(by_name, "same vendor name", False)
+    # A former name recorded by a curated list (stts old_names) joins the old page to the new one.
+    for i, lead in enumerate(leads):
+        for alias in lead.aliases if lead.source == "stts" else ():
+            for j in by_name.get(name_key(alias), []):
+                if leads[j].source in {"stts-history", "sentry", "awesome-status-pages", "sahin-2016"}:
+                    clusters.union(i, j, "former name in a curated list")
+    return clusters
+
+
+# ------------------------------------------------------------------------------------------------
+# One catalog row per cluster
+# ------------------------------------------------------------------------------------------------
+
+def order(lst: list[str], source: str) -> int:
+    return lst.index(source) if source in lst else len(lst)
+
+
+def tier(source: str) -> str:
+    return SOURCES[source][0]
+
+
+@dataclass
+class Row:
+    entry: Entry
+    leads: list[Lead] = field(default_factory=list)
+
+
+def build_row(leads: list[Lead]) -> Entry:
+    def best(field_order: list[str], has: object) -> list[Lead]:
+        return sorted((lead for lead in leads if has(lead)), key=lambda lead: order(field_order, lead.source))
+
+    # URL: the most trusted lead's, a custom domain before a hosted alias at equal trust.
+    url_lead = min(leads, key=lambda lead: (order(URL_ORDER, lead.source), bool(ALIAS_HOST_RE.search(
+        urlsplit(lead.url).hostname or "")), len(lead.url), lead.url))
+    url = url_lead.url
+    name = display_name(best(NAME_ORDER, lambda lead: True)[0].name)
+
+    research = [lead for lead in leads if lead.source == "research"]
+    if research:
+        platform, platform_from = research[0].platform, "research"
+    elif by_host := platform_of_host(url):
+        platform, platform_from = by_host, "host"
+    else:
+        claims = best(PLATFORM_ORDER, lambda lead: lead.platform)
+        hosts = [(lead, platform_of_host(lead.url)) for lead in sorted(leads, key=lambda x: order(URL_ORDER, x.source))]
+        hosted = [(lead, p) for lead, p in hosts if p]
+        if claims and tier(claims[0].source) in {"A", "B"}:
+            platform, platform_from = claims[0].platform, claims[0].source
+        elif hosted and tier(hosted[0][0].source) in {"A", "B"}:
+            platform, platform_from = hosted[0][1] or "", f"host of {hosted[0][0].source} URL"
+        elif claims:
+            platform, platform_from = claims[0].platform, claims[0].source
+        elif hosted:
+            platform, platform_from = hosted[0][1] or "", f"host of {hosted[0][0].source} URL"
+        else:
+            platform, platform_from = "html", "none"
+
+    categories = best(CATEGORY_ORDER, lambda lead: lead.category)
+    category = categories[0].category if categories else fallback_category(name)
+
+    page_id = ""
+    # The newest trustworthy statement of an id wins (stts HEAD is 2026, most captures are older).
+    for lead in best(["research", "stts", "corpus", "bbsetup-2021", "stts-history", "statuscraft"],
+                     lambda lead: lead.page_id):
+        if (platform == "statuspage" and STATUSPAGE_ID_RE.fullmatch(lead.page_id)) or (
+                platform == "incidentio" and ULID_RE.fullmatch(lead.page_id)) or (
+                platform == "statusio" and STATUSIO_ID_RE.fullmatch(lead.page_id)) or (
+                platform == "sorry" and lead.page_id.isdigit()):
+            page_id = lead.page_id
+            break
+
+    aliases: list[str] = []
+    seen = {name_key(name)}
+    for lead in sorted(leads, key=lambda x: order(NAME_ORDER, x.source)):
+        for alias in (lead.name, *lead.aliases):
+            key = name_key(alias)
+            if key and key not in seen and len(alias) <= 60:
+                seen.add(key)
+                aliases.append(alias)
+
+    alt = sorted({u for lead in leads for u in (lead.url, *lead.same_as) if u and url_key(u) != url_key(url)})
+    sources = sorted({lead.source for lead in leads}, key=lambda s: order(URL_ORDER, s))
+    tiers = collections.Counter(tier(s) for s in sources)
+    confidence = "curated" if tiers["A"] or tiers["B"] >= 2 else "unverified"
+    if platform_from == "none":
+        confidence = "unverified"
+    feed_url = ""
+    if platform_from != "none" and platform != "incidentio":  # incident.io vanity hosts may not serve the feed
+        feed_url = feed_url_for(platform, url, page_id or None, []) or ""
+    fixed = next((lead.fixed_id for lead in leads if lead.fixed_id), "")
+    return Entry(id=fixed, name=name, url=url, platform=platform, category=category, aliases=tuple(aliases),
+                 page_id=page_id or None, feed_url=feed_url or None, confidence=confidence, sources=tuple(sources),
+                 alt_urls=tuple(alt), platform_from=platform_from)
+
+
+def registrable(host: str) -> str:
+    parts = host.removeprefix("www.").split(".")
+    if len(parts) >= 3 and parts[-2] in {"co", "com", "org", "net", "gov", "ac"} and len(parts[-1]) == 2:
+        return ".".join(parts[-3:])
+    return ".".join(parts[-2:])
+
+
+def assign_ids(entries: list[Entry]) -> list[Entry]:
+    """Slug of the name; where names collide the best-ranked row keeps it, others add their domain."""
+    from dataclasses import replace
+
+    taken = {e.id for e in entries if e.id}
+    rank = {"verified": 0, "curated": 1, "unverified": 2}
+    ordered = sorted((e for e in entries if not e.id),
+                     key=lambda e: (slugify(e.name), rank[e.confidence], -len(e.sources), e.url))
+    out = [e for e in entries if e.id]
+    for entry in ordered:
+        base = slugify(entry.name)
+        candidates = [base]
+        domain = slugify(registrable(urlsplit(entry.url).hostname or ""))
+        candidates.append(domain if domain.startswith(base) else f"{base}-{domain}")
+        candidates += [f"{base}-{n}" for n in range(2, 100)]
+        pid = next(c for c in candidates if c not in taken)
+        taken.add(pid)
+        out.append(replace(entry, id=pid))
+    return out
+
+
+def build(shared: Path, corpus: Path | None) -> tuple[list[Entry], dict[str, object]]:
+    from dataclasses import replace
+
+    loader = Loader(shared, corpus)
+    leads = loader.load_all()
+    clusters = merge(leads)
+    groups = clusters.groups()
+    entries = assign_ids([build_row(g) for g in groups])
+    by_id = {e.id: e for e in entries}
+    for pid, extra in EXTRA_ALIASES.items():
+        if pid in by_id:
+            entry = by_id[pid]
+            seen = {name_key(a) for a in (entry.name, *entry.aliases)}
+            by_id[pid] = replace(entry, aliases=(*entry.aliases, *(a for a in extra if name_key(a) not in seen)))
+    entries = drop_colliding_aliases(list(by_id.values()))
+    bad = [e for e in entries if e.platform not in PLATFORMS or e.category not in CATEGORIES]
+    if bad:
+        raise SystemExit(f"internal error: rows with unknown platform/category: {bad[:3]}")
+    stats = {
+        "leads": len(leads),
+        "leads per source": collections.Counter(lead.source for lead in leads).most_common(),
+        "dropped": dict(loader.dropped),
+        "vendors": len(entries),
+        "leads merged away": len(leads) - len(entries),
+        "merges by reason": dict(clusters.reasons),
+        "name merges refused (different page ids)": clusters.refused,
+        "page-id conflicts settled by trust": clusters.conflicts,
+        "multi-URL vendors": sum(1 for e in entries if e.alt_urls),
+        "confidence": collections.Counter(e.confidence for e in entries).most_common(),
+        "platform": collections.Counter(e.platform for e in entries).most_common(),
+        "platform_from": collections.Counter(e.platform_from for e in entries).most_common(),
+        "category": collections.Counter(e.category for e in entries).most_common(),
+        "with page_id": sum(1 for e in entries if e.page_id),
+        "with feed_url": sum(1 for e in entries if e.feed_url),
+    }
+    return entries, stats
+
+
+def drop_colliding_aliases(entries: list[Entry]) -> list[Entry]:
+    """An alias that is another vendor's name would make that name ambiguous: drop it."""
+    from dataclasses import replace
+
+    names = collections.Counter(name_key(e.name) for e in entries)
+    out = []
+    for entry in entries:
+        keep = tuple(a for a in entry.aliases if names[name_key(a)] == 0)
+        out.append(replace(entry, aliases=keep) if keep != entry.aliases else entry)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "catalog")
+    parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
+    parser.add_argument("--out", type=Path, default=REPO / "providers" / "catalog.csv")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    if not (args.shared / "sources").is_dir():
+        print(f"no sources under {args.shared}", file=sys.stderr)
+        return 1
+    entries, stats = build(args.shared, args.corpus)
+    write_csv(entries, args.out)
+    if not args.quiet:
+        for key, value in stats.items():
+            print(f"{key}: {value}")
+        print(f"wrote {len(entries)} rows to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
