@@ -279,3 +279,57 @@ def test_aws_corpus_rss() -> None:
     assert snap.component("internetconnectivity-us-gov-west-1").status is ComponentStatus.operational
     empty = AwsAdapter().parse({"rss": corpus("aws", "aws-status-all-rss-2023-02-empty.rss")})
     assert (empty.status, empty.incidents, empty.components) == (ComponentStatus.operational, [], [])
+
+
+# ================================================================================================
+# Azure
+# ================================================================================================
+
+def test_azure_endpoints_and_title_grammar() -> None:
+    from providers.vendors.azure import FEED_URL, AzureAdapter, split_title
+
+    adapter = get_adapter("azure")
+    assert isinstance(adapter, AzureAdapter)
+    assert adapter.endpoints("https://azure.status.microsoft/en-us/status")[0].url == FEED_URL
+    assert adapter.endpoints("https://status.azure.com/en-us/status/feed/")[0].url == \
+        "https://status.azure.com/en-us/status/feed/"
+    assert split_title("Azure Databricks - North Central US - Investigating") == (
+        "Azure Databricks", "North Central US", "Investigating")
+    assert split_title("Azure Front Door - Multiple Regions - Mitigated")[1] == "Multiple Regions"
+    assert split_title("Intermittent Azure Portal sign-in failures") == (None, None, None)
+
+
+def test_azure_active_events() -> None:
+    from providers.vendors.azure import AzureAdapter
+
+    snap = AzureAdapter().parse({"feed": fixture("azure", "feed-active-events.xml")})
+    assert snap.name == "Azure Status"
+    assert snap.status is ComponentStatus.degraded_performance
+    by_id = {i.id: i for i in snap.incidents}
+    databricks = by_id["TR4P-9XZ"]
+    assert (databricks.status, databricks.raw_status, databricks.regions) == (
+        IncidentStatus.investigating, "Investigating", ["North Central US"])
+    assert databricks.updates[0].body.startswith("Impact Statement: Starting at 14:10 UTC")
+    assert databricks.started_at == utc(2026, 9, 2, 14, 48)
+    vms = by_id["ML7Q-2AB"]
+    assert (vms.status, vms.raw_status, vms.resolved_at) == (IncidentStatus.resolved, "Mitigated", utc(2026, 9, 2, 11, 40))
+    assert by_id["KQ1Z-7TT"].status is IncidentStatus.identified
+    # no service/region in the title: the <category> elements tell, keywords give the state
+    portal = by_id["PT0P-3CD"]
+    assert (portal.status, portal.regions, portal.component_ids) == (
+        IncidentStatus.investigating, ["Global"], ["Azure Portal | Global"])
+    assert {c.id: (c.name, c.region, c.status) for c in snap.components} == {
+        "Azure Databricks | North Central US": ("Azure Databricks", "North Central US", ComponentStatus.degraded_performance),
+        "Azure Portal | Global": ("Azure Portal", "Global", ComponentStatus.degraded_performance),
+        "Azure Storage | East US 2": ("Azure Storage", "East US 2", ComponentStatus.degraded_performance),
+        "Virtual Machines | West Europe": ("Virtual Machines", "West Europe", ComponentStatus.operational),
+    }
+
+
+def test_azure_corpus_empty_channel_is_healthy() -> None:
+    from providers.vendors.azure import AzureAdapter
+
+    snap = AzureAdapter().parse({"feed": corpus("azure", "azure-status-feed-2026-09-empty-healthy.xml")})
+    assert (snap.status, snap.incidents, snap.components, snap.name) == (
+        ComponentStatus.operational, [], [], "Azure Status")
+    assert snap.url == "https://azure.status.microsoft/en-us/status/"
