@@ -322,7 +322,9 @@ def board_context(conn: sqlite3.Connection, selection: Selection, days: int = BO
             groups[-1]["components"].append(entry)
         notices = incident_rows(conn, row["id"], since=parse_iso(report["window"]["start"]),
                                 kind=None, with_updates=True)
+        component_names = {c[0]: c[1] for c in comps}
         for n in notices:
+            n["affects"] = [component_names.get(cid, cid) for cid in n["component_ids"]]
             seconds, ongoing = duration(n, as_of)
             n["duration"] = human_duration(seconds) + (" so far" if ongoing else "")
             n["safe_url"] = safe_url(n["url"])

@@ -245,7 +245,8 @@ def test_board_shows_what_happened(db: Path, tmp_path: Path) -> None:
     for words in ("Current incidents", "Delayed webhook deliveries", "A queue backlog delays deliveries",
                   "Network switch replacement", "Scheduled 2026-11-29 06:00 UTC to 2026-11-29 08:00 UTC",
                   "Elevated REST API error rates", "This incident has been resolved.",
-                  "resolved 2026-11-20 17:15 UTC", "lasted 1h 15m", "GraphQL API unavailable",
+                  "resolved 2026-11-20 17:15 UTC", "lasted 1h 15m", "affects REST API", "GraphQL API unavailable",
+                  "affects REST API, GraphQL API",
                   "Database upgrade", "completed 2026-11-22 10:40 UTC", "REST API", "GraphQL API", "Dashboard",
                   "Webhooks", "Degraded performance", "99.93% uptime", "mean time to resolve", "2h 17m"):
         assert words in shown, words
