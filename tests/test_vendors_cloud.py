@@ -78,8 +78,13 @@ def test_gcp_open_incidents_renamed_products_and_regions() -> None:
 
 def test_gcp_without_products_and_products_alone() -> None:
     only_incidents = GcpAdapter().parse({"incidents": fixture("gcp", "incidents-open.json")}, GCP)
-    assert {c.name for c in only_incidents.components} == {"Google Cloud Composer", "Cloud Legacy Widget",
-                                                           "Google BigQuery"}
+    # products named by the listed incidents, under the names the incidents use
+    assert {c.name: c.status for c in only_incidents.components} == {
+        "Google Cloud Composer": ComponentStatus.major_outage,
+        "Cloud Legacy Widget": ComponentStatus.major_outage,
+        "Google BigQuery": ComponentStatus.operational,
+        "Google Compute Engine": ComponentStatus.operational,
+    }
     only_products = GcpAdapter().parse({"products": fixture("gcp", "products.json")}, GCP)
     assert only_products.status is ComponentStatus.unknown
     assert {c.status for c in only_products.components} == {ComponentStatus.unknown}

@@ -118,8 +118,9 @@ class AppleAdapter(Adapter):
             ))
         incidents: list[Incident] = []
         maintenances: list[Maintenance] = []
+        known = {c.id for c in components}
         for key, copies in grouped.items():
-            notice = parse_event(key, copies)
+            notice = parse_event(key, copies, known)
             if isinstance(notice, Maintenance):
                 maintenances.append(notice)
             else:
@@ -159,8 +160,12 @@ def _time(event: dict[str, Any], epoch_key: str, text_key: str) -> Any:
     return parse_time(event.get(epoch_key)) or parse_time(event.get(text_key))
 
 
-def parse_event(key: str, copies: list[tuple[str, str | None, dict[str, Any]]]) -> Incident | Maintenance:
-    """One event from all the services that list it (their copies may disagree on the status)."""
+def parse_event(key: str, copies: list[tuple[str, str | None, dict[str, Any]]],
+                known: set[str] | None = None) -> Incident | Maintenance:
+    """One event from all the services that list it (their copies may disagree on the status).
+
+    ``affectedServices`` may name services the page does not list: only ``known`` ones are kept.
+    """
     first = copies[0][2]
     events = [c[2] for c in copies]
     status_type = text_or_none(first.get("statusType"))
@@ -172,7 +177,8 @@ def parse_event(key: str, copies: list[tuple[str, str | None, dict[str, Any]]]) 
     posted = max((t for t in (parse_time(e.get("datePosted")) for e in events) if t), default=None)
     names = list(dict.fromkeys(name for name, _, _ in copies))
     listed = [str(a).strip() for a in as_list(first.get("affectedServices")) if text_or_none(a)]
-    service_ids = list(dict.fromkeys(_slug(n) for n in [*names, *listed]))
+    service_ids = [sid for sid in dict.fromkeys(_slug(n) for n in [*names, *listed])
+                   if known is None or sid in known]
     users = text_or_none(first.get("usersAffected"))
     impact = max((event_impact(text_or_none(e.get("statusType")), text_or_none(e.get("usersAffected")))
                   for e in events), key=lambda i: SEVERITY[IMPACT_TO_STATUS[i]])

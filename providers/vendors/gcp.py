@@ -91,7 +91,8 @@ class GcpAdapter(Adapter):
         incidents, products, names = self._read(bodies, base_url)
         open_incidents = [i for i in incidents if i.is_open]
         closed = [i for i in incidents if not i.is_open][: self.recent_closed]
-        components = self._components(products, open_incidents, names, have_incidents="incidents" in bodies)
+        components = self._components(products, open_incidents, names, have_incidents="incidents" in bodies,
+                                      also_named=[*open_incidents, *closed])
         if components:
             overall = worst_status(c.status for c in components)
         elif "incidents" in bodies:
@@ -142,7 +143,8 @@ class GcpAdapter(Adapter):
         return incidents, products, names
 
     def _components(self, products: list[dict[str, Any]], open_incidents: list[Incident],
-                    names: dict[str, str], have_incidents: bool) -> list[Component]:
+                    names: dict[str, str], have_incidents: bool,
+                    also_named: list[Incident]) -> list[Component]:
         # Without incidents.json nobody knows whether a product is affected.
         baseline = ComponentStatus.operational if have_incidents else ComponentStatus.unknown
         affected: dict[str, list[Incident]] = {}
@@ -158,9 +160,10 @@ class GcpAdapter(Adapter):
                 id=pid, name=current, position=position, status=baseline,
                 description=f"Formerly {title}" if title and title != current else None,
             )
-        for pid in affected:
-            if pid not in components:  # a product products.json does not (or no longer) list
-                components[pid] = Component(id=pid, name=names.get(pid, pid), status=baseline)
+        for incident in also_named:
+            for pid in incident.component_ids:
+                if pid not in components:  # a product products.json does not (or no longer) list
+                    components[pid] = Component(id=pid, name=names.get(pid, pid), status=baseline)
         for pid, incidents in affected.items():
             status = worst_status(_current_status(i) for i in incidents)
             components[pid] = components[pid].model_copy(update={

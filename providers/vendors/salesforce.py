@@ -162,9 +162,10 @@ def _spell(key: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _instances(raw: dict[str, Any]) -> list[str]:
+def _instances(raw: dict[str, Any], known: dict[str, str | None]) -> list[str]:
+    """The instances an item touches that this payload lists (a ``?products=`` filter drops some)."""
     listed = [str(k) for k in as_list(raw.get("instanceKeys"))]
-    return list(dict.fromkeys([*listed, *raw.get("_instances", [])]))
+    return [k for k in dict.fromkeys([*listed, *raw.get("_instances", [])]) if k in known]
 
 
 def _regions(instances: list[str], location_of: dict[str, str | None]) -> list[str]:
@@ -201,7 +202,7 @@ def parse_incident(raw: dict[str, Any], location_of: dict[str, str | None], titl
     updates.reverse()
     if closed and updates:
         updates[0] = updates[0].model_copy(update={"status": IncidentStatus.resolved.value})
-    instances = _instances(raw)
+    instances = _instances(raw, location_of)
     starts = [t for t in (parse_time(i.get("startTime")) for i in impacts) if t]
     ends = [t for t in (parse_time(i.get("endTime")) for i in impacts) if t]
     return Incident(
@@ -239,7 +240,7 @@ def parse_maintenance(raw: dict[str, Any], location_of: dict[str, str | None]) -
               "in_progress": MaintenanceStatus.in_progress, "inprogress": MaintenanceStatus.in_progress,
               "confirmed": MaintenanceStatus.scheduled, "scheduled": MaintenanceStatus.scheduled}.get(
         word, MaintenanceStatus.scheduled)
-    instances = _instances(raw)
+    instances = _instances(raw, location_of)
     return Maintenance(
         id=iid, title=title, status=status, raw_status=word or None,
         raw_impact="core" if raw.get("isCore") else ("noncore" if raw.get("isCore") is False else None),
