@@ -1,0 +1,186 @@
+"""``upstream watch``: the long-running daemon that polls whatever is due, forever.
+
+Each tick starts the polls of every provider due now (those already in flight are left alone),
+writes finished outcomes in batches through the one ``Store``, delivers pending notifications
+when the notify subsystem is installed, and sleeps until the next provider is due. It logs one
+line per change and a summary line every ``summary_every`` seconds.
+
+SIGINT / SIGTERM: no new polls start, polls in flight are cancelled (they stay due, so the next
+run polls them first), what is already in hand is written, and ``watch`` returns 0. A SIGKILL
+loses only polls not yet written: every write is one transaction, and each provider's next-due
+time is written with its state, so a restart carries on where the last run stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import signal
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aggregator.model import Event
+from aggregator.poll import Poller, PollReport, client_for
+from aggregator.schedule import Clock, PollSettings, wall_clock
+from aggregator.store import PollOutcome, Store
+
+Log = Callable[[str], None]
+Deliver = Callable[..., Awaitable[Any]]
+TICK_MAX = 5.0  # seconds between looks at the database, so providers added meanwhile are seen
+
+
+def notification_delivery() -> Deliver | None:
+    """``aggregator.notify.dispatch.deliver_pending`` when the notify subsystem is installed."""
+    try:
+        from aggregator.notify.dispatch import deliver_pending
+    except ModuleNotFoundError as exc:
+        if exc.name in {"aggregator.notify", "aggregator.notify.dispatch"}:
+            return None
+        raise
+    return deliver_pending
+
+
+@dataclass
+class WatchStats:
+    """Counters since the last summary line (and in total)."""
+
+    polled: int = 0
+    changed: int = 0
+    unreachable: int = 0
+    events: int = 0
+    lags: list[float] = field(default_factory=list)
+    total_polled: int = 0
+    total_events: int = 0
+    cycles: int = 0
+
+    def line(self, in_flight: int, seconds: float) -> str:
+        lag = (f"lag median {statistics.median(self.lags):.1f}s max {max(self.lags):.1f}s" if self.lags
+               else "lag -")
+        return (f"summary: polled {self.polled}, changed {self.changed}, unreachable {self.unreachable}, "
+                f"events {self.events}, {lag}, in flight {in_flight} (last {seconds:.0f}s)")
+
+    def reset(self) -> None:
+        self.polled = self.changed = self.unreachable = self.events = 0
+        self.lags = []
+
+
+def default_describe(provider: str, event: Event) -> str:
+    from aggregator.cli import describe_event
+
+    return f"{provider}: {describe_event(event.model_dump(mode='json'))}"
+
+
+async def watch(store: Store, *, settings: PollSettings | None = None, http: Any = None, clock: Clock = wall_clock,
+                rng: random.Random | None = None, max_cycles: int | None = None, log: Log = print,
+                describe: Callable[[str, Event], str] = default_describe, stop: asyncio.Event | None = None,
+                handle_signals: bool = True, deliver: Deliver | None | bool = True, once: bool = False) -> WatchStats:
+    """Poll what is due until stopped (a signal, ``stop`` set) or ``max_cycles`` ticks that started
+    polls; ``once``: poll what is due now (perhaps nothing), then return."""
+    if once:
+        max_cycles = 1
+    settings = settings or PollSettings()
+    stop = stop or asyncio.Event()
+    deliver_fn = notification_delivery() if deliver is True else (deliver or None)
+    stats = WatchStats()
+    loop = asyncio.get_running_loop()
+    installed: list[int] = []
+    if handle_signals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+                installed.append(sig)
+
+    def done(outcome: PollOutcome, events: list[Event]) -> None:
+        stats.polled += 1
+        stats.total_polled += 1
+        if outcome.error:
+            stats.unreachable += 1
+        if events:
+            stats.changed += 1
+            stats.events += len(events)
+            stats.total_events += len(events)
+        for ev in events:
+            log(describe(outcome.provider, ev))
+
+    own_http = http is None
+    client = http or client_for(settings)
+    poller = Poller(store, client, settings=settings, clock=clock, rng=rng, on_done=done)
+    last_summary = time.monotonic()
+    pending_delivery = deliver_fn is not None  # deliver what an earlier run left queued
+    try:
+        while not stop.is_set():
+            if max_cycles is None or stats.cycles < max_cycles:
+                due = store.poll_rows(due_at=clock(), exclude=list(poller.in_flight))
+                if due and poller.start(due) or once:
+                    stats.cycles += 1
+                    stats.lags.extend(poller.report.lags)
+                    poller.report.lags.clear()
+            elif not poller.in_flight and not poller.ready:
+                break
+            if poller.due_to_flush():
+                if poller.flush():
+                    pending_delivery = deliver_fn is not None
+                poller.report = PollReport()  # a daemon keeps counters, not every event it saw
+            if pending_delivery and deliver_fn is not None and not poller.ready:
+                pending_delivery = False
+                try:
+                    await deliver_fn(store)
+                except Exception as exc:  # noqa: BLE001 - a broken sink must not stop polling
+                    log(f"notification delivery failed: {type(exc).__name__}: {exc}")
+            if time.monotonic() - last_summary >= settings.summary_every:
+                log(stats.line(len(poller.in_flight), time.monotonic() - last_summary))
+                stats.reset()
+                last_summary = time.monotonic()
+            cycles_done = max_cycles is not None and stats.cycles >= max_cycles
+            if cycles_done and not poller.in_flight and not poller.ready:
+                break
+            await _sleep(poller, store, clock, stop, cycles_done)
+        if stop.is_set():
+            await poller.cancel()
+        else:
+            await poller.drain()
+        if poller.ready:
+            poller.flush()
+        if deliver_fn is not None and stats.total_events and not stop.is_set():
+            with contextlib.suppress(Exception):
+                await deliver_fn(store)
+    finally:
+        if poller.in_flight:
+            await poller.cancel()
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        if own_http:
+            await client.aclose()
+    log(stats.line(0, time.monotonic() - last_summary) + f"; total polled {stats.total_polled}, "
+        f"events {stats.total_events}")
+    return stats
+
+
+async def _sleep(poller: Poller, store: Store, clock: Clock, stop: asyncio.Event, cycles_done: bool) -> None:
+    """Until an outcome arrives, the next provider is due, a signal, or TICK_MAX."""
+    if cycles_done:
+        timeout = TICK_MAX
+    else:
+        nxt = store.next_due_at(exclude=list(poller.in_flight))
+        timeout = TICK_MAX if nxt is None else min(TICK_MAX, max(0.0, nxt - clock()))
+    if timeout <= 0 and not poller.ready:
+        await asyncio.sleep(0)
+        return
+    waiter = asyncio.create_task(poller.wait(timeout))
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (waiter, stopper):
+            task.cancel()
+
+
+def run_watch(store: Store, **kwargs: Any) -> WatchStats:
+    return asyncio.run(watch(store, **kwargs))
+
+
+__all__ = ["PollReport", "WatchStats", "notification_delivery", "run_watch", "watch"]
