@@ -111,10 +111,22 @@ _DOCTYPE_RE = re.compile(r"<!DOCTYPE", re.I)
 
 
 def check_feed_safety(body: bytes) -> None:
-    """Refuse a body that declares entities in a DTD (billion laughs, external entities)."""
-    text = decode_text(body)  # also catches UTF-16 bodies, where a bytes search would miss
-    if _DOCTYPE_RE.search(text) and _DTD_ENTITY_RE.search(text):
-        raise ParseError("feed declares XML entities in a DTD; refused for safety")
+    """Refuse a body that declares entities in a DTD (billion laughs, external entities).
+
+    The body is searched both as ``decode_text`` reads it and as feedparser will: feedparser
+    also sniffs UTF-32 without a BOM and EBCDIC and honours the encoding the XML declaration
+    names (UTF-7, ...), any of which would hide ``<!ENTITY`` from a search of the bytes.
+    """
+    from feedparser.encodings import convert_to_utf8
+
+    texts = [decode_text(body)]  # also catches UTF-16 bodies, where a bytes search would miss
+    try:
+        texts.append(convert_to_utf8({}, body, {}).decode("utf-8", "replace"))
+    except Exception as exc:  # noqa: BLE001 - fail closed: a body we cannot vet is not parsed
+        raise ParseError(f"feed encoding could not be read ({type(exc).__name__})") from exc
+    for text in texts:
+        if _DOCTYPE_RE.search(text) and _DTD_ENTITY_RE.search(text):
+            raise ParseError("feed declares XML entities in a DTD; refused for safety")
 
 
 def read_feed(body: bytes) -> FeedDocument:
