@@ -476,9 +476,14 @@ class Store:
                      history: dict[str, Notice]) -> None:
         now = iso(observed_at)
         self.conn.execute("DELETE FROM components WHERE provider = ?", [provider])
+        # A page may list one component id twice: the last listing wins, as it does in the diff.
         self.conn.executemany(
             "INSERT INTO components (provider, id, name, group_name, status, raw_status, description, position, "
-            "region, only_show_if_degraded, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "region, only_show_if_degraded, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (provider, id) DO UPDATE SET name = excluded.name, group_name = excluded.group_name, "
+            "status = excluded.status, raw_status = excluded.raw_status, description = excluded.description, "
+            "position = excluded.position, region = excluded.region, "
+            "only_show_if_degraded = excluded.only_show_if_degraded, updated_at = excluded.updated_at",
             [(provider, c.id, c.name, c.group, c.status.value, c.raw_status, c.description, c.position, c.region,
               int(c.only_show_if_degraded), iso(c.updated_at)) for c in snap.components])
         listed = {n.id for n in (*snap.incidents, *snap.maintenances)}
