@@ -466,7 +466,7 @@ def _register_features() -> None:
         importlib.import_module(name).register(app)
 
 
-FEATURE_MODULES: tuple[str, ...] = ("aggregator.cli_export", "aggregator.cli_notify")
+FEATURE_MODULES: tuple[str, ...] = ("aggregator.cli_export", "aggregator.cli_notify", "aggregator.cli_watch")
 
 
 def main(argv: list[str] | None = None) -> int:
