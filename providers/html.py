@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+import warnings
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 
 from aggregator.model import (
     IMPACT_TO_STATUS,
@@ -62,6 +63,7 @@ _FENCE_CLOSE_RE = re.compile(r"(?:\r?\n)?[ \t]*```[ \t]*\s*\Z")
 # Big inert blocks (scripts, styles, the phone-country <select> repeated per incident) are
 # dropped before parsing: half the bytes of a Statuspage page, none of the status.
 _INERT_RE = re.compile(r"(?is)<(script|style|select|svg:style)\b[^>]*>.*?</\1\s*>")
+_FEED_ROOT_RE = re.compile(r"(?is)\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:rss|feed|rdf:RDF)\b")
 _PAGE_ID_RE = re.compile(r"\b([0-9a-z]{12})\.statuspage\.io\b")
 _INCIDENT_HREF_RE = re.compile(r"/incidents/([A-Za-z0-9_-]+)")
 _COLOR_STATUS = {
@@ -133,7 +135,12 @@ class HtmlAdapter(Adapter):
         text = strip_fences(decode_text(body))
         if text.lstrip()[:1] in ("{", "["):
             raise NotStatusPageError("got JSON where an HTML status page was expected")
-        soup = BeautifulSoup(_INERT_RE.sub("", text), "html.parser")
+        if _FEED_ROOT_RE.match(text[:2048]):
+            raise NotStatusPageError("got an RSS/Atom feed where an HTML status page was expected (use 'feed')")
+        with warnings.catch_warnings():
+            # XHTML pages open with an XML declaration; html.parser reads them fine.
+            warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+            soup = BeautifulSoup(_INERT_RE.sub("", text), "html.parser")
         title = _text(soup.title)
         _refuse_placeholders(soup, title)
         if soup.select_one(".page-status, .component-inner-container, [data-component-status], "

@@ -112,10 +112,17 @@ def test_refused_pages(name: str, error: type[Exception]) -> None:
     (b"", ParseError),
     (b'{"status": "ok"}', NotStatusPageError),
     (b"```\n```", NotStatusPageError),  # a fence around nothing
+    (b'<?xml version="1.0"?>\n<!-- feed -->\n<rss version="2.0"><channel/></rss>', NotStatusPageError),
 ])
 def test_not_html(body: bytes, error: type[Exception]) -> None:
     with pytest.raises(error):
         parse(body)
+
+
+def test_xhtml_with_xml_declaration_is_read() -> None:
+    page = (HTML / "statusio-degraded.html").read_bytes().replace(
+        b"<!DOCTYPE html>", b'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>', 1)
+    assert parse(page).status is ComponentStatus.degraded_performance
 
 
 # --- real captures (fenced) ---------------------------------------------------------------------
