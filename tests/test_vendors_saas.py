@@ -309,5 +309,7 @@ def test_stripe_degraded_and_up() -> None:
     assert snap.components[0].updated_at == utc(2026, 9, 2, 12, 0)
     up = StripeAdapter().parse({"current": fixture("stripe", "current-up.json")})
     assert (up.status, up.incidents) == (ComponentStatus.operational, [])
-    with pytest.raises(ParseError):
+    with pytest.raises(ParseError, match="no statuses"):
         StripeAdapter().parse({"current": b'{"hello": "world"}'})
+    with pytest.raises(ParseError, match="no statuses"):
+        StripeAdapter().parse({"current": b'{"statuses": ["up"]}'})

@@ -135,7 +135,8 @@ def _implied(notice: Incident | Maintenance) -> ComponentStatus:
 
 
 def parse_item(raw: dict[str, Any]) -> Incident | Maintenance:
-    iid = str(raw.get("id") if raw.get("id") is not None else raw.get("url") or raw.get("title"))
+    iid = str(next((v for v in (raw.get("id"), raw.get("url"), raw.get("date_created"), raw.get("title"))
+                    if v not in (None, "")), "slack-item"))
     kind = (text_or_none(raw.get("type")) or "").lower()
     word = text_or_none(raw.get("status"))
     low = (word or "").lower()

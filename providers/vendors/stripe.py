@@ -47,12 +47,12 @@ class StripeAdapter(Adapter):
                 raise ParseError("stripe: expected the /current body")
             body = next(iter(bodies.values()))
         doc = expect_dict(load_json(body, "stripe /current"), "stripe /current")
-        statuses = doc.get("statuses")
-        if not isinstance(statuses, dict) and "largestatus" not in doc:
+        statuses = doc.get("statuses") if isinstance(doc.get("statuses"), dict) else {}
+        if not statuses and "largestatus" not in doc:
             raise ParseError("stripe /current: no statuses or largestatus")
         when = parse_time(doc.get("time"))
         components = []
-        for position, (name, word) in enumerate((statuses or {}).items()):
+        for position, (name, word) in enumerate(statuses.items()):
             raw = text_or_none(word)
             components.append(Component(
                 id=str(name), name=str(name), position=position, updated_at=when,
