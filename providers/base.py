@@ -184,7 +184,8 @@ def classify_html(body: bytes) -> AdapterError:
     low = title.lower()
     if low.endswith("page inactive") or "page inactive" in low:
         return PageInactiveError(f"the status page is inactive ({title!r})")
-    if low.endswith("login") or "log in" in low or "sign in" in low or "login" in low:
+    # Statuspage titles private pages "<Name> - Login"; "Login.gov Status" is a real status page.
+    if re.search(r"(^|[-|:\u2013]\s*)(log ?in|sign ?in)(\s*$|\s*[-|:\u2013])", low):
         return LoginRequiredError(f"the status page needs a login ({title!r})")
     shown = f" ({title!r})" if title else ""
     return NotJSONError(f"got an HTML page instead of JSON{shown}")
