@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import os
 import re
-import tomllib
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
@@ -141,6 +140,8 @@ class Hit:
 
 def fold(text: str) -> str:
     """Lower case, accents dropped: how names are compared."""
+    if text.isascii():
+        return text.casefold().strip()
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c)).casefold().strip()
 
@@ -262,6 +263,8 @@ def _user_entry(pid: str, data: Any, shipped: Entry | None, source: Path) -> Ent
 
 
 def read_user_toml(path: Path, shipped: dict[str, Entry]) -> list[Entry]:
+    import tomllib
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -294,7 +297,7 @@ class Catalog:
                 key = squash(alias)
                 if key and entry not in self.by_alias.get(key, []):
                     self.by_alias.setdefault(key, []).append(entry)
-        self._index: list[tuple[Entry, tuple[str, ...], tuple[str, ...], str]] | None = None
+        self._index: list[tuple[Entry, str, str, str, str]] | None = None
         self._choices: list[str] | None = None
         self._choice_entry: list[Entry] = []
 
@@ -305,8 +308,10 @@ class Catalog:
         return self.by_id.get(provider_id.strip().lower())
 
     def resolve(self, name_or_id: str) -> Entry:
-        """Exact id, then exact name, then exact alias; ``AmbiguousName`` / ``UnknownProvider`` otherwise."""
-        entry = self.get(name_or_id)
+        """Exact id (as typed), then name, then alias (case and punctuation ignored);
+        ``AmbiguousName`` / ``UnknownProvider`` otherwise. "circle" is an id; "Circle" is a name two
+        companies share."""
+        entry = self.by_id.get(name_or_id.strip())
         if entry is not None:
             return entry
         key = squash(name_or_id)
@@ -331,15 +336,19 @@ class Catalog:
                 if entry.id not in hits:
                     hits[entry.id] = Hit(entry, score, matched or entry.name)
 
-        exact = [e for e in (self.get(word),) if e] + self.by_name.get(key, []) + self.by_alias.get(key, [])
-        take(exact, 100.0)
+        take([e for e in (self.by_id.get(word.strip()),) if e], 100.0)
+        take(self.by_name.get(key, []), 100.0)
+        for entry in sorted(self.by_alias.get(key, []), key=_rank):
+            take([entry], 100.0, next(a for a in entry.aliases if squash(a) == key))
         prefix, inner = [], []
+        # Each entry's names, words and host labels are joined behind separators, so "does any
+        # start with the query" is one substring test per entry.
         dotted = "." in query
-        for entry, keys, words, host in self._search_index():
-            if entry.id.startswith(query) or any(k.startswith(key) for k in keys):
+        at_key, at_word = "\n" + key, " " + query
+        for entry, keys, words, labels, host in self._search_index():
+            if at_key in keys or entry.id.startswith(query):
                 prefix.append(entry)
-            elif any(w.startswith(query) for w in words) or (query in host if dotted else any(
-                    label.startswith(key) for label in re.split(r"[.-]", host))):
+            elif at_word in words or (query in host if dotted else at_key in labels):
                 inner.append(entry)
         take(prefix, 90.0)
         take(inner, 80.0)
@@ -356,15 +365,17 @@ class Catalog:
                     hits[entry.id] = Hit(entry, min(float(score), 79.0), choices[index])
         return list(hits.values())[:limit]
 
-    def _search_index(self) -> list[tuple[Entry, tuple[str, ...], tuple[str, ...], str]]:
-        """Per entry: squashed name and aliases, their words, and the host (built once)."""
+    def _search_index(self) -> list[tuple[Entry, str, str, str, str]]:
+        """Per entry: "\n"-joined squashed names and aliases, " "-joined words, "\n"-joined host
+        labels, and the host (built once)."""
         if self._index is None:
             index = []
             for entry in self.entries:
                 names = (entry.name, *entry.aliases)
-                index.append((entry, tuple(squash(n) for n in names),
-                              tuple(w for n in names for w in fold(n).split()),
-                              (urlsplit(entry.url).hostname or "").removeprefix("www.")))
+                host = (urlsplit(entry.url).hostname or "").removeprefix("www.")
+                index.append((entry, "".join("\n" + squash(n) for n in names),
+                              "".join(" " + w for n in names for w in fold(n).split()),
+                              "".join("\n" + label for label in re.split(r"[.-]", host)), host))
             self._index = index
         return self._index
 
@@ -465,6 +476,8 @@ def add_user_entry(name: str, url: str, platform: str, *, provider_id: str | Non
                    aliases: Sequence[str] = (), page_id: str | None = None, feed_url: str | None = None,
                    user_path: Path | None = None) -> Entry:
     """Add (or replace) a provider in the user's catalog.toml; returns the entry as it now loads."""
+    import tomllib
+
     import tomli_w
 
     user_path = user_path or user_catalog_path()
@@ -515,3 +528,109 @@ def unfollow(store: Any, names: Sequence[str], catalog: Catalog | None = None) -
             pid = (catalog or load_catalog()).resolve(name).id
         out.append((pid, store.remove_provider(pid)))
     return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Verification: probe entries with detection (``upstream catalog verify``)
+# ------------------------------------------------------------------------------------------------
+
+# Detection verdict -> what it means for a catalog row.
+OUTCOMES: dict[str, str] = {
+    "unreachable": "dead",
+    "login_required": "login_only",
+    "page_inactive": "inactive",
+    "not_status_page": "not_status_page",
+}
+GOOD_OUTCOMES = ("ok", "moved", "platform_mismatch")
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    entry: Entry
+    outcome: str  # ok | moved | platform_mismatch | dead | login_only | inactive | not_status_page
+    detection: Any  # aggregator.detect.Detection
+
+    @property
+    def platform(self) -> str | None:
+        return self.detection.platform
+
+    @property
+    def reason(self) -> str:
+        return self.detection.reasons[-1] if self.detection.reasons else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.entry.id, "name": self.entry.name, "url": self.entry.url,
+                "catalog_platform": self.entry.platform, "outcome": self.outcome,
+                "detection": self.detection.to_dict()}
+
+
+def classify(entry: Entry, detection: Any) -> str:
+    verdict = str(detection.verdict)
+    if verdict in OUTCOMES:
+        return OUTCOMES[verdict]
+    if verdict == "moved":
+        return "moved"
+    return "ok" if detection.platform == entry.platform else "platform_mismatch"
+
+
+async def verify(entries: Sequence[Entry], http: Any, concurrency: int = 8, apis: Any = None,
+                 on_done: Any = None) -> list[VerifyResult]:
+    """Detect every entry's page (at most ``concurrency`` at once); results in the entries' order."""
+    import asyncio
+
+    from aggregator.detect import detect
+
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(entry: Entry) -> VerifyResult:
+        async with gate:
+            found = await detect(entry.url, http, apis)
+        result = VerifyResult(entry, classify(entry, found), found)
+        if on_done is not None:
+            on_done(result)
+        return result
+
+    return list(await asyncio.gather(*(one(e) for e in entries)))
+
+
+def apply_verification(entries: Sequence[Entry], results: Iterable[VerifyResult]) -> tuple[list[Entry], list[str]]:
+    """Rows updated with what the probes found; returns (rows, notes about changes not made).
+
+    A row whose page answered (ok, moved, platform mismatch) becomes ``verified`` with the detected
+    platform, page id and feed; a moved row takes the new URL (the old one joins ``alt_urls``) unless
+    another row already has it. Rows whose probe failed are left as they were: one failed probe is
+    not proof, and the report lists them.
+    """
+    by_id = {e.id: e for e in entries}
+    urls = {e.url: e.id for e in entries}
+    notes: list[str] = []
+    for result in results:
+        entry = by_id.get(result.entry.id)
+        found = result.detection
+        if entry is None or result.outcome not in GOOD_OUTCOMES or not found.platform:
+            continue
+        changes: dict[str, Any] = {"confidence": "verified", "platform": found.platform, "platform_from": "probe"}
+        if found.page_id or found.platform != entry.platform:
+            changes["page_id"] = found.page_id
+        if found.feed_url:
+            changes["feed_url"] = found.feed_url
+        if found.base_url:
+            new_url = normalise_url(found.base_url) if found.base_url.startswith("https://") else found.base_url
+            owner = urls.get(new_url)
+            if new_url != entry.url and owner not in (None, entry.id):
+                notes.append(f"{entry.id}: now at {new_url}, which row {owner} already has; URL left as it was")
+            elif new_url != entry.url:
+                changes["url"] = new_url
+                changes["alt_urls"] = tuple(sorted({*entry.alt_urls, entry.url} - {new_url}))
+                urls.pop(entry.url, None)
+                urls[new_url] = entry.id
+        by_id[entry.id] = replace(entry, **changes)
+    return list(by_id.values()), notes
+
+
+def write_verification(path: Path, results: Sequence[VerifyResult]) -> list[str]:
+    """Apply ``results`` to the catalog CSV at ``path`` in place; returns the notes."""
+    rows, notes = apply_verification(read_csv(path), results)
+    write_csv(rows, path)
+    _CACHE.clear()
+    return notes

@@ -33,7 +33,7 @@ import csv
 import json
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -601,8 +601,10 @@ class Loader:
                 else:
                     api_page = clean_url(api)
                     page = clean_url(row["page"])
-                    if api_page and page and url_key(api_page) != url_key(page):
-                        same_as = (api_page,)
+                    # An API on another host is that page under a second name (a hosted alias);
+                    # on the same host it is only an endpoint.
+                    if api_page and page and urlsplit(api_page).hostname != urlsplit(page).hostname:
+                        same_as = (f"https://{urlsplit(api_page).netloc}",)
                     by_host = platform_of_host(api)
                     if by_host and by_host != "html":
                         platform, note = by_host, f"API URL on {urlsplit(api).hostname}"
@@ -765,12 +767,6 @@ def order(lst: list[str], source: str) -> int:
 
 def tier(source: str) -> str:
     return SOURCES[source][0]
-
-
-@dataclass
-class Row:
-    entry: Entry
-    leads: list[Lead] = field(default_factory=list)
 
 
 def build_row(leads: list[Lead]) -> Entry:
