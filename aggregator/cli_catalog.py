@@ -1,0 +1,302 @@
+"""Catalog commands: providers search/list/show, categories, catalog verify, detect, platforms,
+follow/unfollow. ``register(app)`` adds them to the ``upstream`` app.
+
+The query commands (providers ..., categories) read only the CSV and TOML: they import neither the
+HTTP nor the parsing stack, so ``upstream providers search`` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from aggregator.cli import console, fail, open_store, print_json
+
+
+def _catalog() -> Any:
+    from aggregator.catalog import CatalogError, load_catalog
+
+    try:
+        return load_catalog()
+    except CatalogError as exc:
+        fail(str(exc))
+
+
+def _table(columns: list[str]) -> Any:
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in columns:
+        # Ids and URLs are for copying: never cut or folded; the other columns wrap to make room.
+        whole = col in {"ID", "URL"}
+        table.add_column(col, no_wrap=whole, min_width=None, overflow="ellipsis" if whole else "fold")
+    return table
+
+
+def _e(text: Any) -> str:
+    from rich.markup import escape
+
+    return escape(str(text)) if text is not None else ""
+
+
+# ------------------------------------------------------------------------------------------------
+# providers search / list / show, categories
+# ------------------------------------------------------------------------------------------------
+
+def providers_search(
+    word: Annotated[str, typer.Argument(help="Name, alias, abbreviation or host to look for")],
+    limit: Annotated[int, typer.Option(help="At most this many results")] = 10,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON array of matches")] = False,
+) -> None:
+    """Find vendors in the catalog (exact names and aliases first, then prefixes, then fuzzy)."""
+    hits = _catalog().search(word, limit)
+    if json_out:
+        print_json([{**h.entry.to_dict(), "score": round(h.score, 1), "matched": h.matched} for h in hits])
+        return
+    if not hits:
+        fail(f"no provider matches {word!r} (see: upstream providers list)")
+    from aggregator.catalog import fold
+
+    table = _table(["ID", "NAME", "PLATFORM", "URL", "ALSO KNOWN AS"])
+    for h in hits:
+        e = h.entry
+        alias = "" if fold(h.matched) in {fold(e.name), e.id} else h.matched
+        table.add_row(_e(e.id), _e(e.name), _e(e.platform), _e(e.url), _e(alias))
+    console().print(table)
+
+
+def providers_list(
+    category: Annotated[str | None, typer.Option(help="Only this category (see: upstream categories)")] = None,
+    platform: Annotated[str | None, typer.Option(help="Only this platform (see: upstream platforms)")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON array of entries")] = False,
+) -> None:
+    """List catalog vendors, optionally of one category or platform."""
+    from aggregator.catalog import CatalogError
+
+    try:
+        entries = _catalog().list_entries(category, platform)
+    except CatalogError as exc:
+        fail(str(exc))
+    if json_out:
+        print_json([e.to_dict() for e in entries])
+        return
+    table = _table(["ID", "NAME", "CATEGORY", "PLATFORM", "URL"])
+    for e in entries:
+        table.add_row(_e(e.id), _e(e.name), _e(e.category), _e(e.platform), _e(e.url))
+    console().print(table)
+    console(stderr=True).print(f"{len(entries)} providers")
+
+
+def providers_show(
+    name: Annotated[str, typer.Argument(help="Provider id, name or alias")],
+    json_out: Annotated[bool, typer.Option("--json", help="The entry as JSON")] = False,
+) -> None:
+    """Everything the catalog knows about one vendor."""
+    from aggregator.catalog import CatalogError
+
+    try:
+        entry = _catalog().resolve(name)
+    except CatalogError as exc:
+        fail(str(exc))
+    if json_out:
+        print_json(entry.to_dict())
+        return
+    out = console()
+    for key, value in entry.to_dict().items():
+        if value in (None, "", [], False):
+            continue
+        shown = "; ".join(value) if isinstance(value, list) else value
+        out.print(f"[bold]{key:>13}[/]  {_e(shown)}")
+
+
+def categories_command(
+    json_out: Annotated[bool, typer.Option("--json", help="JSON object category -> count")] = False,
+) -> None:
+    """The fixed list of categories, with how many catalog vendors are in each."""
+    counts = _catalog().categories()
+    if json_out:
+        print_json(counts)
+        return
+    table = _table(["CATEGORY", "PROVIDERS"])
+    for category, count in counts.items():
+        table.add_row(_e(category), str(count))
+    console().print(table)
+
+
+# ------------------------------------------------------------------------------------------------
+# detect, platforms
+# ------------------------------------------------------------------------------------------------
+
+def _detection_lines(found: Any) -> list[tuple[str, str]]:
+    data = found.to_dict()
+    rows = [(k, str(v)) for k, v in data.items() if k not in {"reasons", "url"} and v not in (None, "")]
+    rows += [("why", r) for r in data["reasons"]]
+    return rows
+
+
+def detect_command(
+    url: Annotated[str, typer.Argument(help="A status page URL")],
+    json_out: Annotated[bool, typer.Option("--json", help="The detection as JSON")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds per request")] = 15.0,
+) -> None:
+    """Which platform serves a status page, where its API and feed are, and why we think so."""
+    from aggregator.detect import Verdict, detect_url
+
+    found = detect_url(url, timeout=timeout)
+    if json_out:
+        print_json(found.to_dict())
+    else:
+        out = console()
+        for key, value in _detection_lines(found):
+            out.print(f"[bold]{key:>9}[/]  {_e(value)}")
+    if found.verdict not in {Verdict.ok, Verdict.moved}:
+        fail(f"{url}: {found.verdict.value}" + (f" ({found.reasons[-1]})" if found.reasons else ""))
+
+
+def platforms_command(
+    json_out: Annotated[bool, typer.Option("--json", help="JSON array of platforms")] = False,
+) -> None:
+    """The platforms upstream reads, and what it reads from each."""
+    from providers.base import load_adapters
+
+    rows = [{"platform": name, "title": cls.title, "reads": sorted(cls.reads)}
+            for name, cls in load_adapters().items()]
+    if json_out:
+        print_json(rows)
+        return
+    table = _table(["PLATFORM", "TITLE", "READS"])
+    for row in rows:
+        table.add_row(_e(row["platform"]), _e(row["title"]), _e(", ".join(row["reads"])))
+    console().print(table)
+
+
+# ------------------------------------------------------------------------------------------------
+# catalog verify
+# ------------------------------------------------------------------------------------------------
+
+OUTCOME_STYLE = {"ok": "green", "moved": "cyan", "platform_mismatch": "yellow", "dead": "red",
+                 "login_only": "magenta", "inactive": "red", "not_status_page": "red"}
+
+
+def catalog_verify(
+    ids: Annotated[list[str] | None, typer.Argument(help="Provider ids or names (default: the whole catalog)")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON array of results")] = False,
+    concurrency: Annotated[int, typer.Option(min=1, max=200, help="Pages probed at once")] = 8,
+    write: Annotated[bool, typer.Option("--write", help="Record verified rows (platform, URL, page id) in the CSV")]
+        = False,
+    catalog_path: Annotated[Path | None, typer.Option("--catalog", help="Catalog CSV to verify and update "
+                                                                           "(default: the shipped one)")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds per request")] = 10.0,
+) -> None:
+    """Probe catalog pages: dead, moved, login-only, inactive, not a status page, platform mismatch."""
+    import asyncio
+
+    from aggregator.catalog import CATALOG_CSV, Catalog, CatalogError, read_csv, verify, write_verification
+    from aggregator.http import HttpClient
+
+    path = catalog_path or CATALOG_CSV
+    try:
+        catalog = Catalog(read_csv(path)) if catalog_path else _catalog()
+        entries = [catalog.resolve(i) for i in ids] if ids else list(catalog.entries)
+    except CatalogError as exc:
+        fail(str(exc))
+    show_progress = sys.stderr.isatty() and not json_out
+
+    async def run(advance: Any) -> list[Any]:
+        async with HttpClient(timeout=timeout) as http:
+            return await verify(entries, http, concurrency=concurrency, on_done=advance)
+
+    if show_progress:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console(stderr=True), transient=True) as progress:
+            task = progress.add_task("verify", total=len(entries))
+            results = asyncio.run(run(lambda _r: progress.advance(task)))
+    else:
+        results = asyncio.run(run(None))
+    notes: list[str] = []
+    if write:
+        try:
+            notes = write_verification(path, results)
+        except (CatalogError, OSError) as exc:
+            fail(f"cannot update {path}: {exc}")
+    if json_out:
+        print_json([r.to_dict() for r in results])
+    else:
+        table = _table(["ID", "OUTCOME", "PLATFORM", "URL", "WHY"])
+        for r in results:
+            platform = r.entry.platform if r.platform in (None, r.entry.platform) else \
+                f"{r.entry.platform} -> {r.platform}"
+            where = r.detection.moved_to or r.entry.url
+            style = OUTCOME_STYLE.get(r.outcome, "white")
+            table.add_row(_e(r.entry.id), f"[{style}]{r.outcome}[/]", _e(platform), _e(where), _e(r.reason))
+        console().print(table)
+        counts: dict[str, int] = {}
+        for r in results:
+            counts[r.outcome] = counts.get(r.outcome, 0) + 1
+        console(stderr=True).print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    for note in notes:
+        sys.stderr.write(f"upstream: note: {note}\n")
+    if write:
+        sys.stderr.write(f"upstream: updated {path}\n")
+
+
+# ------------------------------------------------------------------------------------------------
+# follow / unfollow
+# ------------------------------------------------------------------------------------------------
+
+def follow_command(
+    ctx: typer.Context,
+    names: Annotated[list[str], typer.Argument(help="Catalog ids, names or aliases (see: upstream providers search)")],
+) -> None:
+    """Follow catalog vendors (nothing is followed if one name is unknown or ambiguous)."""
+    from aggregator.catalog import CatalogError, follow
+
+    catalog = _catalog()
+    with open_store(ctx) as store:
+        try:
+            entries = follow(store, names, catalog)
+        except CatalogError as exc:
+            fail(str(exc))
+    for entry in entries:
+        typer.echo(f"following {entry.id} ({entry.name}, {entry.platform})")
+
+
+def unfollow_command(
+    ctx: typer.Context,
+    names: Annotated[list[str], typer.Argument(help="Followed ids, or catalog names")],
+) -> None:
+    """Stop following vendors (their event history is kept)."""
+    from aggregator.catalog import CatalogError, unfollow
+
+    with open_store(ctx) as store:
+        try:
+            done = unfollow(store, names, _catalog())
+        except CatalogError as exc:
+            fail(str(exc))
+    missing = [pid for pid, removed in done if not removed]
+    for pid, removed in done:
+        if removed:
+            typer.echo(f"unfollowed {pid}")
+    if missing:
+        fail(f"not following {', '.join(missing)}")
+
+
+def register(app: typer.Typer) -> None:
+    providers_app = typer.Typer(help="The vendor catalog: search, list, show.", no_args_is_help=True)
+    providers_app.command("search")(providers_search)
+    providers_app.command("list")(providers_list)
+    providers_app.command("show")(providers_show)
+    app.add_typer(providers_app, name="providers")
+    catalog_app = typer.Typer(help="Check the catalog against the live pages.", no_args_is_help=True)
+    catalog_app.command("verify")(catalog_verify)
+    app.add_typer(catalog_app, name="catalog")
+    app.command("categories")(categories_command)
+    app.command("detect")(detect_command)
+    app.command("platforms")(platforms_command)
+    app.command("follow")(follow_command)
+    app.command("unfollow")(unfollow_command)
