@@ -19,10 +19,13 @@ FORMAT_HELP = "json, ndjson, atom or html (html writes a directory: give -o DIR)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("export")(export_command)
-    app.command("schema")(schema_command)
-    app.command("uptime")(uptime_command)
-    app.command("incidents")(incidents_command)
+    # cli.main() registers feature modules on every call (tests call it many times): add each once,
+    # or typer rebuilds a growing list of duplicate commands on every invocation.
+    known = {c.callback for c in app.registered_commands}
+    for name, command in (("export", export_command), ("schema", schema_command), ("uptime", uptime_command),
+                          ("incidents", incidents_command)):
+        if command not in known:
+            app.command(name)(command)
 
 
 # ------------------------------------------------------------------------------------------------
