@@ -157,7 +157,8 @@ def slugify(text: str) -> str:
 
 
 def normalise_url(url: str) -> str:
-    """https, lower-case host, no ``www.``-less guessing, no query/fragment, no trailing slash."""
+    """https, lower-case host, default port dropped, no query, fragment or trailing slash (a
+    ``www.`` stays as given: it may be a different host)."""
     url = url.strip()
     if not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.I):
         url = "https://" + url
@@ -242,7 +243,7 @@ def _user_entry(pid: str, data: Any, shipped: Entry | None, source: Path) -> Ent
             value = data[key]
             if not isinstance(value, str):
                 raise CatalogError(f"{where}: {key} must be a string")
-            changes[key] = value.strip() or None if key in {"page_id", "feed_url"} else value.strip()
+            changes[key] = (value.strip() or None) if key in {"page_id", "feed_url"} else value.strip()
     if "aliases" in data:
         aliases = data["aliases"]
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
@@ -255,8 +256,10 @@ def _user_entry(pid: str, data: Any, shipped: Entry | None, source: Path) -> Ent
         raise CatalogError(f"{where}: {exc}") from None
     if entry.platform not in PLATFORMS:
         raise CatalogError(f"{where}: unknown platform {entry.platform!r} (known: {', '.join(sorted(PLATFORMS))})")
-    if entry.category not in CATEGORIES:
-        raise CatalogError(f"{where}: unknown category {entry.category!r} (known: {'; '.join(CATEGORIES)})")
+    try:
+        entry = replace(entry, category=canonical_category(entry.category))
+    except CatalogError as exc:
+        raise CatalogError(f"{where}: {exc}") from None
     # A user's row is theirs to vouch for, but no probe has checked it: only an untouched URL keeps
     # the shipped confidence.
     return replace(entry, confidence=shipped.confidence if shipped and "url" not in data else "unverified")

@@ -263,7 +263,7 @@ def test_user_toml_overrides_and_adds(no_user_catalog: Path) -> None:
     (no_user_catalog / "catalog.toml").write_text(
         '[providers.github]\nname = "GitHub (work)"\naliases = ["Octocat"]\n\n'
         '[providers.acme]\nname = "Acme"\nurl = "http://Status.Acme.example/"\nplatform = "statuspage"\n'
-        'category = "Other"\n', encoding="utf-8")
+        'category = "devtools"\n', encoding="utf-8")
     c = load_catalog()
     github = c.get("github")
     assert github is not None and github.user
@@ -272,6 +272,7 @@ def test_user_toml_overrides_and_adds(no_user_catalog: Path) -> None:
     assert c.resolve("Octocat").id == "github"
     acme = c.resolve("acme")
     assert (acme.url, acme.confidence, acme.sources) == ("https://status.acme.example", "unverified", ("user",))
+    assert acme.category == "DevTools & CI/CD"
     assert len(c) == len(ROWS) + 1
     assert c.search("acme", 3)[0].entry.id == "acme"
 

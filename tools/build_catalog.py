@@ -414,10 +414,8 @@ def fallback_category(name: str) -> str:
 
 # Extra aliases for vendors that come from the sources (matched by id after the build).
 EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
-    "microsoft-365": ("Office 365", "O365", "M365"),
     "new-relic": ("NR", "NewRelic"),
-    "mongodb-cloud": ("MongoDB Atlas", "Atlas"),
-    "amazon-web-services": ("AWS",),
+    "mongodb-cloud": ("MongoDB", "MongoDB Atlas", "Atlas"),
 }
 
 
