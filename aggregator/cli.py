@@ -471,6 +471,11 @@ FEATURE_MODULES: tuple[str, ...] = ("aggregator.cli_export", "aggregator.cli_not
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: click's usage errors and our own become one line and a non-zero exit."""
+    from aggregator.cli_fast import try_fast
+
+    fast = try_fast(sys.argv[1:] if argv is None else list(argv))  # status/history without building the app
+    if fast is not None:
+        return fast
     _register_features()
     try:
         code = app(args=argv, standalone_mode=False, prog_name="upstream")
