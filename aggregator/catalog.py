@@ -430,6 +430,19 @@ def canonical_category(text: str) -> str:
 
 
 _CACHE: dict[tuple[str, str, float | None], Catalog] = {}
+_ROWS: dict[tuple[str, int], list[Entry]] = {}
+
+
+def _shipped_rows(path: Path) -> list[Entry]:
+    """The CSV's rows, read once per file version (the user TOML changes more often than the CSV)."""
+    try:
+        key = (str(path), path.stat().st_mtime_ns)
+    except OSError as exc:
+        raise CatalogError(f"cannot read the catalog {path}: {exc.strerror or exc}") from None
+    if key not in _ROWS:
+        _ROWS.clear()
+        _ROWS[key] = read_csv(path)
+    return _ROWS[key]
 
 
 def load_catalog(path: Path | None = None, user_path: Path | None = None) -> Catalog:
@@ -444,7 +457,7 @@ def load_catalog(path: Path | None = None, user_path: Path | None = None) -> Cat
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    shipped = read_csv(path)
+    shipped = _shipped_rows(path)
     by_id = {e.id: e for e in shipped}
     user = read_user_toml(user_path, by_id) if stamp is not None else []
     catalog = Catalog([*shipped, *user])
