@@ -102,9 +102,6 @@ class Timeline:
         out[NO_DATA] = max(0.0, (end - start).total_seconds() - covered)
         return out
 
-    def statuses_between(self, start: datetime, end: datetime) -> list[str]:
-        return [s.status for s in self.segments if min(s.end, end) > max(s.start, start)]
-
     def status_at(self, when: datetime) -> str | None:
         for seg in self.segments:
             if seg.start <= when < seg.end:
@@ -345,14 +342,23 @@ class Policy:
 
 def day_cells(timeline: Timeline, window: Window, policy: Policy) -> list[dict[str, Any]]:
     """One cell per day: the day's worst status (None when there is no data) and its figures."""
+    # One sweep: segments are in time order and do not overlap, so each day looks only at its own.
+    segments = timeline.segments
+    first = 0
     cells = []
     for day, lo, hi in window.days:
-        seen = timeline.statuses_between(lo, hi) if hi > lo else []
-        times = timeline.times(lo, hi) if hi > lo else {}
-        cell: dict[str, Any] = {"date": day.isoformat(), "status": worst(seen) if seen else None}
-        cell["seconds"] = {k: round(v, 3) for k, v in times.items() if v and k != NO_DATA}
-        cell["uptime_percent"] = policy.uptime(times)["uptime_percent"] if times else None
-        cells.append(cell)
+        while first < len(segments) and segments[first].end <= lo:
+            first += 1
+        seconds: dict[str, float] = {}
+        for seg in segments[first:]:
+            if seg.start >= hi:
+                break
+            overlap = (min(seg.end, hi) - max(seg.start, lo)).total_seconds()
+            if overlap > 0:
+                seconds[seg.status] = seconds.get(seg.status, 0.0) + overlap
+        cells.append({"date": day.isoformat(), "status": worst(seconds) if seconds else None,
+                      "seconds": {k: round(v, 3) for k, v in seconds.items()},
+                      "uptime_percent": policy.uptime(seconds)["uptime_percent"] if seconds else None})
     return cells
 
 
