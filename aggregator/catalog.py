@@ -527,11 +527,17 @@ def add_user_entry(name: str, url: str, platform: str, *, provider_id: str | Non
 
 def follow(store: Any, names: Sequence[str], catalog: Catalog | None = None) -> list[Entry]:
     """Resolve every name first (nothing is followed if one is unknown or ambiguous), then follow all."""
+    from providers.base import AdapterError, get_adapter, resolve_poll_url
+
     catalog = catalog or load_catalog()
     entries = [catalog.resolve(name) for name in names]
-    for entry in entries:
-        store.add_provider(entry.id, name=entry.name, url=entry.url, platform=entry.platform,
-                           category=entry.category)
+    try:
+        urls = [resolve_poll_url(get_adapter(e.platform), e.url, page_id=e.page_id or None,
+                                 feed_url=e.feed_url or None) for e in entries]
+    except AdapterError as exc:
+        raise CatalogError(f"cannot follow: {exc.reason} (run: upstream catalog verify ID)") from None
+    for entry, url in zip(entries, urls, strict=True):
+        store.add_provider(entry.id, name=entry.name, url=url, platform=entry.platform, category=entry.category)
     return entries
 
 

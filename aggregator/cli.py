@@ -163,7 +163,7 @@ def add_provider(store: Any, url: str, *, platform: str | None = None, name: str
                  provider_id: str | None = None, category: str | None = None) -> dict[str, Any]:
     """Follow the page at ``url`` (detecting its platform when not given); returns the provider row."""
     from aggregator.http import check_url
-    from providers.base import load_adapters
+    from providers.base import AdapterError, get_adapter, load_adapters, resolve_poll_url
 
     try:
         url = check_url(url)
@@ -171,11 +171,12 @@ def add_provider(store: Any, url: str, *, platform: str | None = None, name: str
         raise UserError(str(exc)) from None
     url = url.rstrip("/")
     detected_name = None
+    found = None
     if platform is None:
         from aggregator.detect import detect_url
 
         found = detect_url(url)
-        if found.verdict != "ok" or not found.platform:
+        if found.verdict not in {"ok", "moved"} or not found.platform:
             why = "; ".join(found.reasons[-2:]) if found.reasons else found.verdict
             raise UserError(f"could not tell what platform serves {url} ({found.verdict}: {why}); "
                             f"give --platform")
@@ -184,6 +185,12 @@ def add_provider(store: Any, url: str, *, platform: str | None = None, name: str
         detected_name = found.name
     elif platform not in load_adapters():
         raise UserError(f"unknown platform {platform!r} (see: upstream platforms)")
+    try:
+        url = resolve_poll_url(get_adapter(platform), url, page_id=found.page_id if found else None,
+                               api_url=found.api_url if found else None,
+                               feed_url=found.feed_url if found else None)
+    except AdapterError as exc:
+        raise UserError(exc.reason) from None
     name = name or detected_name
     pid = provider_id or default_id(url, None)
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", pid):
@@ -466,7 +473,7 @@ def _register_features() -> None:
         importlib.import_module(name).register(app)
 
 
-FEATURE_MODULES: tuple[str, ...] = ("aggregator.cli_export", "aggregator.cli_notify", "aggregator.cli_watch")
+FEATURE_MODULES: tuple[str, ...] = ("aggregator.cli_catalog", "aggregator.cli_export", "aggregator.cli_notify", "aggregator.cli_watch")
 
 
 def main(argv: list[str] | None = None) -> int:

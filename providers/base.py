@@ -381,3 +381,26 @@ def notice_sort_key(notice: Incident | Maintenance) -> tuple[float, str]:
         when = notice.scheduled_for
     when = when or notice.updated_at
     return (-(when.timestamp() if when else 0.0), notice.id)
+
+
+def resolve_poll_url(adapter: Adapter, page_url: str, *, page_id: str | None = None, api_url: str | None = None,
+                     feed_url: str | None = None) -> str:
+    """The URL to store for a followed page: the first candidate the adapter can poll.
+
+    Most adapters derive their endpoints from the page URL; status.io, OpenStatus and friends
+    need a page id or their API URL, and a feed-only page is polled at its feed.
+    """
+    candidates = [feed_url, page_url] if adapter.platform == "feed" else [page_url, api_url]
+    if page_id:
+        candidates.append(f"{site_root(page_url)}#{page_id}")
+    last: AdapterError | None = None
+    for candidate in candidates:
+        if not candidate:
+            continue
+        try:
+            adapter.endpoints(candidate)
+        except AdapterError as exc:
+            last = exc
+            continue
+        return candidate
+    raise last or ParseError(f"{adapter.platform}: cannot tell what to poll for {page_url!r}")
