@@ -188,3 +188,35 @@ def test_bad_input_is_one_line_and_nonzero(tmp_path: Path, capsys: pytest.Captur
     assert corrupt.read_bytes() == b"this is not sqlite" * 100  # nothing already there is lost
     code, _, err = run(capsys, "--db", str(tmp_path / "none.db"), "status")
     assert code == 1 and "no database" in err
+
+
+def test_add_without_platform_detects_it(tmp_path: Path, page: LoopbackServer,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "up.db"
+    page.set("/", "<html><head><title>Acme Cloud Status</title></head><body>Powered by Atlassian Statuspage"
+                  "</body></html>", content_type="text/html")
+    code, out, err = run(capsys, "--db", str(db), "add", page.url("/"), "--id", "acme")
+    assert (code, out.strip()) == (0, "acme"), err
+    code, out, _ = run(capsys, "--db", str(db), "poll", "--json")
+    assert json.loads(out)["changed"] == 1
+    code, out, _ = run(capsys, "--db", str(db), "status", "--json")
+    (snap,) = json.loads(out)
+    assert snap["platform"] == "statuspage" and snap["name"] == "Acme Cloud" and len(snap["components"]) == 4
+
+
+def test_add_a_page_that_is_not_a_status_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with LoopbackServer() as server:
+        server.set("/", "<html><head><title>Buy our widgets</title></head><body>Hello</body></html>",
+                   content_type="text/html")
+        code, _, err = run(capsys, "--db", str(tmp_path / "up.db"), "add", server.url("/"))
+    assert code == 1 and "not_status_page" in err and err.count("\n") == 1
+
+
+def test_status_io_page_is_followed_through_its_page_id() -> None:
+    from providers.base import get_adapter, resolve_poll_url
+
+    url = resolve_poll_url(get_adapter("statusio"), "https://status.gitlab.com", page_id="5b36dc6502d06804c08349f7")
+    (ep,) = get_adapter("statusio").endpoints(url)
+    assert ep.url == "https://api.status.io/1.0/status/5b36dc6502d06804c08349f7"
+    feed = resolve_poll_url(get_adapter("feed"), "https://acme.test", feed_url="https://acme.test/feed.atom")
+    assert feed == "https://acme.test/feed.atom"
