@@ -24,8 +24,11 @@ def open_readonly(path: str | Path) -> sqlite3.Connection:
     if not path.exists():
         raise QueryError(f"no database at {path}: follow a provider first (upstream add URL)")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 30000")
+        # One read transaction for the whole command: every query of it sees the same committed
+        # state, never a poll that ``watch`` commits between two of its statements.
+        conn.execute("BEGIN")
         conn.execute("SELECT 1 FROM providers LIMIT 1").fetchall()
     except sqlite3.DatabaseError as exc:
         raise QueryError(f"{path} is not a usable upstream database ({exc})") from None
