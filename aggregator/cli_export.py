@@ -198,6 +198,9 @@ def print_uptime(report: dict[str, Any]) -> None:
         total = sum((_parse(u["end"]) - _parse(u["start"])).total_seconds() for u in report["unreachable"])
         out.print(f"Page unreachable {len(report['unreachable'])} time(s), {human_duration(total)} in all "
                   f"(unknown time).", markup=False)
+    if report["first_seen_at"] is None:
+        out.print("No history yet: the page has not been read successfully (upstream poll, or upstream watch).",
+                  markup=False)
     out.print(Text(report["policy"]["note"] + " Times are in your local zone.", style="dim"))
 
 

@@ -83,7 +83,8 @@ def select(conn: sqlite3.Connection, providers: Sequence[str] = (), categories: 
             raise ExportError("no followed provider matches both --provider and --category")
     if ids is None:
         return Selection()
-    return Selection(tuple(sorted(ids)), tuple(providers), tuple(categories))
+    named = tuple(sorted(set(resolve_ids(conn, list(providers))))) if providers else ()
+    return Selection(tuple(sorted(ids)), named, tuple(categories))
 
 
 def snapshots(conn: sqlite3.Connection, selection: Selection) -> list[dict[str, Any]]:
@@ -286,7 +287,6 @@ def board_context(conn: sqlite3.Connection, selection: Selection, days: int = BO
     """Everything the board's templates show, computed once (and sorted: same data, same page)."""
     from aggregator.report import (
         Policy,
-        Window,
         duration,
         human_duration,
         incident_rows,
@@ -296,9 +296,11 @@ def board_context(conn: sqlite3.Connection, selection: Selection, days: int = BO
     )
 
     rows = status_rows(conn, list(selection.ids) if selection.ids is not None else None)
-    as_of_text = _newest_poll(conn, selection)
-    newest_event = conn.execute("SELECT max(observed_at) FROM events").fetchone()[0]
-    as_of_text = max(filter(None, [as_of_text, newest_event]), default=None)
+    newest_event = conn.execute(
+        "SELECT max(observed_at) FROM events" + (f" WHERE provider IN ({','.join('?' * len(selection.ids))})"
+                                                 if selection.ids is not None else ""),
+        list(selection.ids or ())).fetchone()[0]
+    as_of_text = max(filter(None, [_newest_poll(conn, selection), newest_event]), default=None)
     as_of = parse_iso(as_of_text) or datetime(1970, 1, 1, tzinfo=UTC)
     policy = Policy()
     providers = []
@@ -369,8 +371,7 @@ def board_context(conn: sqlite3.Connection, selection: Selection, days: int = BO
     for p in providers:
         counts[p["status"]] = counts.get(p["status"], 0) + 1
     return {"as_of": utc_text(as_of_text) if as_of_text else None, "days": days, "categories": ordered,
-            "providers": providers, "counts": counts, "policy": policy.note(), "labels": STATUS_LABEL,
-            "first_day": Window.last_days(days, as_of, UTC).days[0][0].isoformat()}
+            "providers": providers, "counts": counts, "policy": policy.note(), "labels": STATUS_LABEL}
 
 
 def _longest_text(longest: dict[str, Any] | None) -> str | None:

@@ -177,8 +177,8 @@ def test_atom_is_one_valid_feed_of_every_change(db: Path) -> None:
     opened = next(e for e in parsed.entries if "Delayed webhook deliveries" in e.title)
     assert opened.link == "https://stspg.io/acmehook"
     assert "A queue backlog delays deliveries" in opened.content[0].value
-    only = feedparser.parse(export_atom(conn, select(conn, ["evil"])))
-    assert only.feed.id == "tag:upstream,2026:feed?provider=evil"
+    only = feedparser.parse(export_atom(conn, select(conn, ["Evil <Corp>"])))
+    assert only.feed.id == "tag:upstream,2026:feed?provider=evil"  # the same feed, however it was named
     assert {e.id.split("/")[1] for e in only.entries} == {"evil"}
 
 
