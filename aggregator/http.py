@@ -302,6 +302,7 @@ class HttpClient:
         self._global = asyncio.Semaphore(max_connections)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._in_flight: dict[str, int] = {}
+        self._url_hosts: dict[str, str] = {}
         self._httpx: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> HttpClient:
@@ -349,8 +350,12 @@ class HttpClient:
         result = FetchResult(url=url)
         deadline = self.timeout * 2
         try:
-            check_url(url)
-            host = host_key(url)
+            host = self._url_hosts.get(url)
+            if host is None:
+                check_url(url)
+                host = host_key(url)
+                if len(self._url_hosts) < 100_000:  # the same URLs come back every cycle
+                    self._url_hosts[url] = host
             # The host's gate first: a request queued behind a busy host holds no global slot.
             async with self._host_gate(host), self._global:
                 self._in_flight[host] = self._in_flight.get(host, 0) + 1

@@ -18,6 +18,7 @@ import contextlib
 import random
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -104,6 +105,20 @@ async def poll_provider(row: dict[str, Any], http: HttpClient, open_notices: Cal
     return outcome
 
 
+_ENDPOINTS: dict[tuple[str, str], list[Endpoint]] = {}
+
+
+def _endpoints(adapter: Adapter, url: str) -> list[Endpoint]:
+    """``adapter.endpoints(url)``, remembered: the same providers come back every cycle."""
+    key = (adapter.platform, url)
+    found = _ENDPOINTS.get(key)
+    if found is None:
+        found = adapter.endpoints(url)
+        if len(_ENDPOINTS) < 100_000:
+            _ENDPOINTS[key] = found
+    return found
+
+
 def _at(clock: Clock) -> datetime:
     return datetime.fromtimestamp(clock(), UTC)
 
@@ -115,7 +130,7 @@ async def _poll(row: dict[str, Any], http: HttpClient, open_notices: Callable[[]
     state: dict[str, Any] = orjson.loads(raw_state) if raw_state else {}
     try:
         adapter = adapter_for(row["platform"])
-        endpoints = adapter.endpoints(row["url"])
+        endpoints = _endpoints(adapter, row["url"])
     except (KeyError, AdapterError, ValueError) as exc:
         return PollOutcome(provider, _at(clock), error=getattr(exc, "reason", None) or str(exc).strip("'\"")), []
 
@@ -155,7 +170,8 @@ async def _poll(row: dict[str, Any], http: HttpClient, open_notices: Callable[[]
 
     history: dict[str, Any] = {}
     listed = {n.id for n in (*snapshot.incidents, *snapshot.maintenances)}
-    gone = open_notices() - listed
+    # A provider never stored has no open notices: no need to ask the database (a cold start).
+    gone = open_notices() - listed if row.get("snapshot_hash") or "snapshot_hash" not in row else set()
     if gone:
         history = await _history(adapter, http, row["url"], gone)
     return done(PollOutcome(provider, observed_at, snapshot=snapshot, fetch_state=new_state, history=history))
@@ -200,7 +216,8 @@ class Poller:
     """Starts polls, collects their outcomes and applies them in batches through one ``Store``.
 
     ``start(rows)`` may be called again while polls run (the watch daemon does, each tick);
-    a provider already in flight is not started twice. ``flush()`` is the only writer.
+    a provider already in flight is not started twice. ``flush()`` is the only writer: outcomes are
+    applied in the writer thread, on a connection of its own, one batch at a time.
     """
 
     def __init__(self, store: Store, http: HttpClient, *, settings: PollSettings | None = None,
@@ -220,6 +237,9 @@ class Poller:
         self.report = PollReport()
         self._oldest_ready = 0.0
         self._wake = asyncio.Event()
+        self.writing: set[str] = set()
+        self._write_store: Store | None = None
+        self._executor: ThreadPoolExecutor | None = None
 
     def start(self, rows: Iterable[dict[str, Any]]) -> int:
         started = 0
@@ -262,16 +282,34 @@ class Poller:
         return bool(self.ready) and (len(self.ready) >= self.batch_size or not self.in_flight
                                      or time.monotonic() - self._oldest_ready >= self.batch_seconds)
 
-    def flush(self) -> list[Event]:
-        """Apply every finished outcome (one transaction); returns the events recorded."""
+    def _writer(self) -> Store:
+        # Writes go through a connection of their own in a thread of their own: SQLite's work
+        # (most of a cold poll's cost) releases the GIL, so it overlaps fetching and parsing.
+        if self._write_store is None:
+            self._write_store = Store(self.store.path)
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upstream-writer")
+        return self._write_store
+
+    async def flush(self) -> list[Event]:
+        """Apply every finished outcome (one transaction, in the writer thread); returns the events.
+
+        Calls are sequential (callers await each), so there is only ever one writer."""
         if not self.ready:
             return []
         batch, self.ready = self.ready, []
+        errors: list[tuple[str, str]] = []
 
         def failed(outcome: PollOutcome, exc: Exception) -> None:
-            self.report.internal_errors.append((outcome.provider, f"{type(exc).__name__}: {exc}"[:300]))
+            errors.append((outcome.provider, f"{type(exc).__name__}: {exc}"[:300]))
 
-        events = self.store.apply_many(batch, on_error=failed)
+        writer = self._writer()
+        self.writing.update(o.provider for o in batch)
+        try:
+            events = await asyncio.get_running_loop().run_in_executor(self._executor, writer.apply_many, batch,
+                                                                      failed)
+        finally:
+            self.writing.difference_update(o.provider for o in batch)
+        self.report.internal_errors.extend(errors)
         by_provider: dict[str, list[Event]] = {}
         for ev in events:
             by_provider.setdefault(ev.provider, []).append(ev)
@@ -282,6 +320,18 @@ class Poller:
                 self.on_done(outcome, mine)
         self.report.events.extend(events)
         return events
+
+    def busy(self) -> list[str]:
+        """Providers polled or being written now: not to be started again yet."""
+        return [*self.in_flight, *self.writing]
+
+    async def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        if self._write_store is not None:
+            self._write_store.close()
+            self._write_store = None
 
     async def wait(self, timeout: float | None) -> None:
         """Sleep until an outcome arrives (or ``timeout`` seconds pass)."""
@@ -298,7 +348,7 @@ class Poller:
         """Wait for every poll in flight, writing outcomes in batches as they arrive."""
         while self.in_flight or self.ready:
             if self.due_to_flush():
-                self.flush()
+                await self.flush()
                 continue
             await self.wait(None if not self.ready else self.batch_seconds)
 
@@ -309,7 +359,7 @@ class Poller:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self.in_flight.clear()
-        self.flush()
+        await self.flush()
 
 
 def client_for(settings: PollSettings) -> HttpClient:
@@ -336,6 +386,7 @@ async def poll_once(store: Store, ids: Iterable[str] | None = None, *, http: Htt
     finally:
         if poller.in_flight:
             await poller.cancel()
+        await poller.close()
         if own_http:
             await client.aclose()
     poller.report.seconds = time.perf_counter() - started

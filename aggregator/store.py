@@ -288,7 +288,8 @@ class Store:
         return Snapshot.model_validate_json(row[0]) if row and row[0] else None
 
     # --- scheduling --------------------------------------------------------------------------
-    POLL_COLUMNS = ("id", "platform", "url", "fetch_state", "interval", "failures", "next_due_at", "reachable")
+    POLL_COLUMNS = ("id", "platform", "url", "fetch_state", "interval", "failures", "next_due_at", "reachable",
+                    "snapshot_hash")
 
     def poll_rows(self, ids: Iterable[str] | None = None, *, due_at: float | None = None,
                   exclude: Iterable[str] = (), limit: int | None = None) -> list[dict[str, Any]]:
@@ -374,6 +375,7 @@ class Store:
         on, so a poison page is not retried in a loop) and the others are committed."""
         events: list[Event] = []
         with self.transaction():
+            outcomes = self._apply_unchanged(outcomes)
             for outcome in outcomes:
                 self.conn.execute("SAVEPOINT provider_poll")
                 try:
@@ -388,6 +390,26 @@ class Store:
                     continue
                 self.conn.execute("RELEASE provider_poll")
         return events
+
+    def _apply_unchanged(self, outcomes: Sequence[PollOutcome]) -> Sequence[PollOutcome]:
+        """Write the outcomes that change nothing but times and schedule (a 304 or an identical
+        body from a reachable provider) in one statement; returns the others, for ``_apply``.
+
+        Each row is one UPDATE, atomic on its own, with exactly what ``_apply`` would write."""
+        quiet = [o for o in outcomes if o.not_modified and o.error is None and o.snapshot is None
+                 and o.fetch_state is None and o.next_due_at is not None and o.failures is not None]
+        if len(quiet) < 2:
+            return outcomes
+        ids = orjson.dumps([o.provider for o in quiet]).decode()
+        reachable = {r[0] for r in self.conn.execute(
+            "SELECT id FROM providers WHERE reachable = 1 AND id IN (SELECT value FROM json_each(?))", [ids])}
+        fast = [o for o in quiet if o.provider in reachable]
+        self.conn.executemany(
+            "UPDATE providers SET last_polled_at = ?, next_due_at = ?, failures = ?, reachable = 1, "
+            "last_error = NULL, last_success_at = ? WHERE id = ?",
+            [(now, o.next_due_at, o.failures, now, o.provider) for o in fast for now in [iso(o.observed_at)]])
+        done = {id(o) for o in fast}
+        return [o for o in outcomes if id(o) not in done]
 
     def _reschedule_only(self, outcome: PollOutcome) -> None:
         sets: dict[str, Any] = {"last_polled_at": iso(outcome.observed_at)}

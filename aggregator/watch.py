@@ -114,7 +114,7 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
     try:
         while not stop.is_set():
             if max_cycles is None or stats.cycles < max_cycles:
-                due = store.poll_rows(due_at=clock(), exclude=list(poller.in_flight))
+                due = store.poll_rows(due_at=clock(), exclude=poller.busy())
                 if due and poller.start(due) or once:
                     stats.cycles += 1
                     stats.lags.extend(poller.report.lags)
@@ -122,7 +122,7 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
             elif not poller.in_flight and not poller.ready:
                 break
             if poller.due_to_flush():
-                if poller.flush():
+                if await poller.flush():
                     pending_delivery = deliver_fn is not None
                 poller.report = PollReport()  # a daemon keeps counters, not every event it saw
             if pending_delivery and deliver_fn is not None and not poller.ready:
@@ -144,13 +144,14 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
         else:
             await poller.drain()
         if poller.ready:
-            poller.flush()
+            await poller.flush()
         if deliver_fn is not None and stats.total_events and not stop.is_set():
             with contextlib.suppress(Exception):
                 await deliver_fn(store)
     finally:
         if poller.in_flight:
             await poller.cancel()
+        await poller.close()
         for sig in installed:
             loop.remove_signal_handler(sig)
         if own_http:
@@ -165,7 +166,7 @@ async def _sleep(poller: Poller, store: Store, clock: Clock, stop: asyncio.Event
     if cycles_done:
         timeout = TICK_MAX
     else:
-        nxt = store.next_due_at(exclude=list(poller.in_flight))
+        nxt = store.next_due_at(exclude=poller.busy())
         timeout = TICK_MAX if nxt is None else min(TICK_MAX, max(0.0, nxt - clock()))
     if timeout <= 0 and not poller.ready:
         await asyncio.sleep(0)
