@@ -514,9 +514,13 @@ def add_user_entry(name: str, url: str, platform: str, *, provider_id: str | Non
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise CatalogError(f"cannot update {user_path}: {exc}") from None
     data.setdefault("providers", {})[pid] = {**body, "url": entry.url}
-    user_path.parent.mkdir(parents=True, exist_ok=True)
+    user_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = user_path.with_name(f".{user_path.name}.tmp")
-    tmp.write_text(tomli_w.dumps(data), encoding="utf-8")
+    # The user's own file: readable by them only, like the database.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(tomli_w.dumps(data))
+    os.chmod(tmp, 0o600)  # an older temporary file keeps its mode through O_CREAT
     tmp.replace(user_path)
     return entry
 

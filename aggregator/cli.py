@@ -44,6 +44,8 @@ class UserError(Exception):
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
+    # One line, always: the message may quote user input or a page's words with line breaks in.
+    message = " ".join(message.splitlines())
     sys.stderr.write(f"upstream: error: {message}\n")
     raise typer.Exit(code)
 
@@ -268,8 +270,10 @@ def poll_command(
     out = console()
     for ev in report.events:
         out.print(f"  {ev.provider}: {describe_event(ev.model_dump(mode='json'))}", markup=False)
+    from rich.markup import escape
+
     for pid, err in report.unreachable:
-        out.print(f"  [red]unreachable[/] {pid}: {err}")
+        out.print(f"  [red]unreachable[/] {pid}: {escape(err)}")  # the reason quotes the page's own words
     out.print(report.summary())
 
 

@@ -451,6 +451,9 @@ CANDIDATE_ORDER = ("statuspage", "incidentio", "instatus", "betterstack", "statu
                    "statusiq", "openstatus", "cachet", "statushub", "hund", "cstate", "statuscast", "uptimerobot")
 
 
+_CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
 class Detector:
     """``while probes := d.next_probes(): d.feed(key, response) ...; d.result()``: no I/O inside."""
 
@@ -458,8 +461,8 @@ class Detector:
         url = url.strip()
         if not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.I):
             url = "https://" + url
-        parts = urlsplit(url)
-        if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        parts = urlsplit(url)  # which drops tabs and line breaks: refuse them first
+        if parts.scheme.lower() not in {"http", "https"} or not parts.hostname or _CONTROL_OR_SPACE.search(url):
             raise ValueError(f"not an http(s) URL: {url!r}")
         self.url = url
         self.base = page_base(url)

@@ -130,10 +130,13 @@ def cache_lifetime(headers: dict[str, str], now: float | None = None) -> float |
     return None
 
 
+_CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
 def check_url(url: str) -> str:
     """Only absolute http(s) URLs with a host are fetched; anything else is a user error."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    parts = urlsplit(url.strip())  # which silently drops tabs and line breaks: refuse them first
+    if parts.scheme not in {"http", "https"} or not parts.hostname or _CONTROL_OR_SPACE.search(url.strip()):
         raise ValueError(f"not an http(s) URL: {url!r}")
     return url.strip()
 

@@ -19,12 +19,15 @@ from __future__ import annotations
 import codecs
 import contextlib
 import functools
+import resource
 import socket
+import sys
 import threading
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 from tests.loopback import LoopbackServer, Route
@@ -81,6 +84,49 @@ class FaultServer(LoopbackServer):
 
     def __enter__(self) -> FaultServer:
         return self.start()
+
+
+class RssSampler:
+    """Peak resident memory while a block runs: /proc sampled every 5 ms, plus ru_maxrss."""
+
+    def __init__(self) -> None:
+        self.baseline = self.peak = self._now()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._maxrss_before = self._maxrss()
+        self.maxrss_growth = 0
+
+    @staticmethod
+    def _maxrss() -> int:
+        value = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return value if sys.platform == "darwin" else value * 1024
+
+    @staticmethod
+    def _now() -> int:
+        try:
+            pages = int(Path("/proc/self/statm").read_text().split()[1])
+        except OSError:
+            return 0
+        return pages * resource.getpagesize()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, self._now())
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._now())
+        # ru_maxrss only grows past its old peak: its growth never overstates this block's.
+        self.maxrss_growth = self._maxrss() - self._maxrss_before
+
+    @property
+    def growth(self) -> int:
+        return max(self.peak - self.baseline, self.maxrss_growth)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -13,9 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import resource
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +23,7 @@ from aggregator.http import HttpClient
 from aggregator.poll import poll_once
 from aggregator.store import Store
 from tests.conftest import FIXTURES
-from tests.faults import DTD_PATH, FAULTS, LEAK_PATH, FaultServer
+from tests.faults import DTD_PATH, FAULTS, LEAK_PATH, FaultServer, RssSampler
 from tests.loopback import LoopbackServer
 
 SP = FIXTURES / "statuspage"
@@ -86,49 +83,6 @@ FEED_FAULTS: dict[str, str] = {
 
 def test_every_fault_is_covered() -> None:
     assert set(JSON_FAULTS) | set(FEED_FAULTS) == set(FAULTS)
-
-
-class RssSampler:
-    """Peak resident memory while a block runs: /proc sampled every 5 ms, plus ru_maxrss."""
-
-    def __init__(self) -> None:
-        self.baseline = self.peak = self._now()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._maxrss_before = self._maxrss()
-        self.maxrss_growth = 0
-
-    @staticmethod
-    def _maxrss() -> int:
-        value = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return value if sys.platform == "darwin" else value * 1024
-
-    @staticmethod
-    def _now() -> int:
-        try:
-            pages = int(Path("/proc/self/statm").read_text().split()[1])
-        except OSError:
-            return 0
-        return pages * resource.getpagesize()
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.005):
-            self.peak = max(self.peak, self._now())
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self._now())
-        # ru_maxrss only grows past its old peak: its growth never overstates this block's.
-        self.maxrss_growth = self._maxrss() - self._maxrss_before
-
-    @property
-    def growth(self) -> int:
-        return max(self.peak - self.baseline, self.maxrss_growth)
 
 
 @pytest.fixture
