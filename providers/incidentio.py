@@ -302,6 +302,10 @@ class ParsedFeed:
 def parse_feed(body: bytes) -> ParsedFeed:
     if looks_like_html(body):
         raise classify_html(body)
+    # No DTD entities, whatever expat's own limits: the same gate as the generic feed adapter.
+    from providers.feed import check_feed_safety
+
+    check_feed_safety(body)
     # A stream, never bytes/str: feedparser treats a str as a URL or file name to open.
     parsed = feedparser.parse(io.BytesIO(body))
     if not parsed.entries and not parsed.feed.get("title"):
