@@ -464,7 +464,9 @@ class HttpClient:
             result.error = str(exc)
         except httpx.HTTPError as exc:
             result.error = _describe(exc, self.timeout)
-        except (OSError, zlib.error, EOFError) as exc:
+        except zlib.error as exc:
+            result.error = f"undecodable body ({exc})"[:200]
+        except (OSError, EOFError) as exc:
             result.error = f"connection failed ({type(exc).__name__}: {exc})"[:200]
         except Exception as exc:  # noqa: BLE001 - a transport may raise its own errors
             result.error = f"fetch failed ({type(exc).__name__}: {exc})"[:200]
@@ -474,15 +476,17 @@ class HttpClient:
         return result
 
     async def _read_decoded(self, response: httpx.Response) -> bytes:
-        # Decoded bytes are counted, so a gzip bomb stops at the cap like a plain large body.
+        # Raw bytes, capped, then decoded with a cap (``decode_body``): httpx's own decoders inflate
+        # a whole chunk at once, so "Content-Encoding: gzip, gzip" reached gigabytes before a check.
         chunks: list[bytes] = []
         size = 0
-        async for chunk in response.aiter_bytes():
+        async for chunk in response.aiter_raw():
             size += len(chunk)
             if size > self.max_bytes:
                 raise _BodyTooLarge(f"body too large (more than {self.max_bytes} bytes)")
             chunks.append(chunk)
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return decode_body(raw, response.headers.get("content-encoding"), self.max_bytes)
 
 
 def decode_body(raw: bytes, encoding: str | None, max_bytes: int) -> bytes:

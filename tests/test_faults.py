@@ -130,7 +130,7 @@ def test_faults_are_recorded_with_reasons_and_nothing_else_suffers(
     healthy.set(SUMMARY, (SP / "acme-2-incident-investigating.json").read_bytes())
     healthy.set("/api/v2/incidents.json", (SP / "acme-incidents.json").read_bytes())
     for name in JSON_FAULTS:
-        faulty.fault(f"/p/{name}{SUMMARY}", name, body=GOOD_JSON, needle=b'"REST API"')
+        faulty.fault(f"/p/{name}{SUMMARY}", name, body=GOOD_JSON, needle=b'"REST API"', retry_after="7200")
     for name in FEED_FAULTS:
         faulty.fault(f"/f/{name}.xml", name)
 
@@ -176,6 +176,12 @@ def test_faults_are_recorded_with_reasons_and_nothing_else_suffers(
                 problems.append(f"{pid}: the last known state was not kept")
     assert not problems, "\n".join(problems)
 
+    # Retry-After is honoured: the rate-limited page is left alone for the two hours it asked,
+    # while a plain 503 only backs off from its interval.
+    asked = store.get_provider("json-http_429")["next_due_at"] - time.time()
+    backoff = store.get_provider("json-http_503")["next_due_at"] - time.time()
+    assert 7000 < asked <= 7200 and backoff < 1000, (asked, backoff)
+
     # The reason is in the event too, and is one short line.
     for ev in new_events:
         if ev.kind.value == "provider.unreachable":
@@ -220,3 +226,36 @@ def test_fault_server_hangs_end_when_it_stops() -> None:
     started = time.perf_counter()
     server.stop()
     assert time.perf_counter() - started < 2.0
+
+
+@pytest.mark.parametrize("transport", ["native", "httpx"])
+def test_bombs_and_huge_bodies_stop_at_the_cap_on_every_client_path(transport: str) -> None:
+    """Both ways HttpClient reads a body (its own aiohttp path, and any httpx transport plugged
+    in) stop a bomb at the cap: httpx's decoders alone inflated a stacked gzip bomb to 1 GiB."""
+    import gzip
+
+    import httpx
+
+    server = FaultServer().start()
+    for name in ("gzip_bomb", "double_gzip_bomb", "huge_chunked"):
+        server.fault(f"/{name}", name)
+    server.set("/gzipped", gzip.compress(GOOD_JSON), headers={"Content-Encoding": "gzip"})
+
+    async def fetch_all() -> dict[str, object]:
+        plugged = httpx.AsyncHTTPTransport() if transport == "httpx" else None
+        async with HttpClient(timeout=CLIENT_TIMEOUT, max_bytes=MAX_BYTES, transport=plugged) as http:
+            paths = ["/gzip_bomb", "/double_gzip_bomb", "/huge_chunked", "/gzipped"]
+            results = await asyncio.gather(*(http.fetch(server.url(p)) for p in paths))
+            return dict(zip(paths, results, strict=True))
+
+    try:
+        started = time.perf_counter()
+        with RssSampler() as memory:
+            results = asyncio.run(fetch_all())
+        seconds = time.perf_counter() - started
+    finally:
+        server.stop()
+    for path in ("/gzip_bomb", "/double_gzip_bomb", "/huge_chunked"):
+        assert "body too large" in (results[path].error or ""), (path, results[path])  # type: ignore[attr-defined]
+    assert results["/gzipped"].body == GOOD_JSON  # type: ignore[attr-defined]
+    assert seconds < 5 and memory.growth < MEMORY_BOUND, (seconds, memory.growth / 2**20)
