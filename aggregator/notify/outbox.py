@@ -92,6 +92,7 @@ class Context:
         self._providers: dict[str, dict[str, Any] | None] = {}
         self._components: dict[str, dict[str, dict[str, Any]]] = {}
         self._notices: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self._impacts: dict[tuple[str, str], int] = {}
         self.instance = _instance(conn)
 
     def _one(self, sql: str, args: list[Any]) -> dict[str, Any] | None:
@@ -129,6 +130,12 @@ class Context:
 
     def max_incident_impact(self, ev: Event) -> int:
         """The highest impact this incident ever had, from the event log."""
+        key = (ev.provider, ev.subject_id or "")
+        if key not in self._impacts:
+            self._impacts[key] = self._max_impact(ev)
+        return self._impacts[key]
+
+    def _max_impact(self, ev: Event) -> int:
         cur = self.conn.execute("SELECT detail FROM events WHERE provider = ? AND subject_id = ? "
                                 "AND kind LIKE 'incident.%' AND detail IS NOT NULL", [ev.provider, ev.subject_id])
         best = 0
