@@ -469,15 +469,22 @@ def print_snapshot(snapshot: Any) -> None:
 
 # ------------------------------------------------------------------------------------------------
 
+_registered: set[str] = set()
+
+
 def _register_features() -> None:
-    """Command groups that live in their own modules add themselves here."""
+    """Command groups that live in their own modules add themselves here (once per process)."""
     import importlib
 
     for name in FEATURE_MODULES:
-        importlib.import_module(name).register(app)
+        if name not in _registered:
+            importlib.import_module(name).register(app)
+            _registered.add(name)
 
 
-FEATURE_MODULES: tuple[str, ...] = ("aggregator.cli_catalog", "aggregator.cli_export", "aggregator.cli_notify", "aggregator.cli_watch")
+FEATURE_MODULES: tuple[str, ...] = (
+    "aggregator.cli_catalog", "aggregator.cli_export", "aggregator.cli_notify", "aggregator.cli_watch",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
