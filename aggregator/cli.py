@@ -272,9 +272,18 @@ def poll_command(
         out.print(f"  {ev.provider}: {describe_event(ev.model_dump(mode='json'))}", markup=False)
     from rich.markup import escape
 
+    newly = {ev.provider for ev in report.events if ev.kind.value == "provider.unreachable"}
     for pid, err in report.unreachable:
-        out.print(f"  [red]unreachable[/] {pid}: {escape(err)}")  # the reason quotes the page's own words
+        if pid not in newly:  # the event line above already gave the reason
+            out.print(f"  [red]still unreachable[/] {pid}: {escape(short_error(err))}")
     out.print(report.summary())
+
+
+def short_error(error: str | None) -> str:
+    """A fetch error without the URL it concerns (shown next to the provider already)."""
+    if not error:
+        return ""
+    return re.sub(r"^https?://\S+?: ", "", error)
 
 
 def describe_event(ev: dict[str, Any]) -> str:
@@ -283,7 +292,7 @@ def describe_event(ev: dict[str, Any]) -> str:
     old, new = ev.get("old"), ev.get("new")
     detail = ev.get("detail") or {}
     if kind == "provider.unreachable":
-        return f"page unreachable: {detail.get('reason', '')}"
+        return f"page unreachable: {short_error(detail.get('reason'))}"
     if kind == "provider.recovered":
         return "page reachable again"
     if kind == "provider.status_changed":
@@ -337,7 +346,7 @@ def status_command(
     for r in rows:
         note = escape(r["description"] or "")
         if r["last_polled_at"] and not r["reachable"]:
-            note = f"[red]unreachable[/]: {escape(r['last_error'] or '')}"
+            note = f"[red]unreachable[/]: {escape(short_error(r['last_error']))}"
         elif not r["last_polled_at"]:
             note = "not polled yet: upstream poll"
         counts = []
