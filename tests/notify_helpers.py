@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -48,6 +49,7 @@ class Received:
     body: bytes
     payload: dict[str, Any]
     status: int
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass

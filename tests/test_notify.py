@@ -13,6 +13,7 @@ import logging
 import os
 import stat
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -259,6 +260,28 @@ def test_retries_back_off_exponentially_then_deliver(store: Store, page: Page) -
     assert receiver.rejected == []
     attempts = store.conn.execute("SELECT attempt, outcome, status FROM delivery_attempts ORDER BY id").fetchall()
     assert attempts == [(1, "error", 503), (2, "error", 500), (3, "ok", 200)]
+
+
+def test_backoff_seen_on_the_wall_clock(store: Store, page: Page) -> None:
+    """A receiver failing twice, a dispatcher run the way watch runs it (sleep until next_due)."""
+    receiver = SignedReceiver(statuses=[503, 503]).start()
+    policy = RetryPolicy(base=0.15, jitter=0.0)
+    try:
+        webhook(store, receiver)
+        page.show(T0 + timedelta(minutes=1), incidents=[incident("i1", "API errors")])
+        for _ in range(10):
+            report = asyncio.run(deliver_pending(store, policy=policy))
+            if report.delivered or report.next_due is None:
+                break
+            time.sleep(max(0.0, report.next_due.timestamp() - time.time()) + 0.01)
+    finally:
+        receiver.stop()
+    assert [r.status for r in receiver.received] == [503, 503, 200]
+    first_gap = receiver.received[1].at - receiver.received[0].at
+    second_gap = receiver.received[2].at - receiver.received[1].at
+    # Lower bounds are what backoff guarantees; the upper ones only say nobody waited for nothing.
+    assert 0.15 <= first_gap < 2.0 and 0.30 <= second_gap < 2.0, (first_gap, second_gap)
+    print(f"\nbackoff seen: {first_gap:.3f}s then {second_gap:.3f}s (base 0.15s)")
 
 
 def test_backoff_grows_to_the_cap_with_bounded_jitter() -> None:

@@ -27,6 +27,7 @@ import os
 import random
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -208,6 +209,12 @@ async def deliver_pending(store: Any, *, now: datetime | None = None, limit: int
     policy = policy or RetryPolicy.from_env()
     clock = (now or datetime.now(UTC)).timestamp()
     conn = store.conn
+
+    def tick() -> float:
+        # The scheduling clock moves with real time during the run, so a retry waits its
+        # backoff from the end of the failed attempt, not from the start of the run.
+        return clock + (time.perf_counter() - started)
+
     report = DeliveryReport()
     report.interrupted = recover_interrupted(conn, clock, policy)
     due = conn.execute(
@@ -227,7 +234,7 @@ async def deliver_pending(store: Any, *, now: datetime | None = None, limit: int
             from aggregator.notify.sinks import WEBHOOK_TIMEOUT
             http = httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, follow_redirects=False)
         try:
-            await asyncio.gather(*(_run_subscription(conn, subs[sid], ids, clock, policy, gate, http, report)
+            await asyncio.gather(*(_run_subscription(conn, subs[sid], ids, tick, policy, gate, http, report)
                                    for sid, ids in by_sub.items() if sid in subs))
         finally:
             if http is not None:
@@ -239,12 +246,13 @@ async def deliver_pending(store: Any, *, now: datetime | None = None, limit: int
     return report
 
 
-async def _run_subscription(conn: Any, sub: Subscription, ids: list[int], now: float, policy: RetryPolicy,
-                            gate: asyncio.Semaphore, http: Any, report: DeliveryReport) -> None:
+async def _run_subscription(conn: Any, sub: Subscription, ids: list[int], tick: Callable[[], float],
+                            policy: RetryPolicy, gate: asyncio.Semaphore, http: Any, report: DeliveryReport) -> None:
     me = worker_id()
     max_attempts = sub.max_attempts or policy.max_attempts
     async with gate:
         for delivery_id in ids:
+            now = tick()
             attempt_id = _claim(conn, delivery_id, now, policy, me)
             if attempt_id is None:
                 continue
