@@ -44,7 +44,7 @@ STATES = ["acme-1-operational.json", "acme-2-incident-investigating.json", "acme
           "acme-4-resolved-gone.json", "acme-5-maintenance-scheduled.json", "acme-6-maintenance-in-progress.json"]
 STATE_BODIES = [(SP / name).read_bytes() for name in STATES]
 PAGES = 6
-KILLS = int(os.environ.get("UPSTREAM_CRASH_KILLS", "24"))
+KILLS = int(os.environ.get("UPSTREAM_CRASH_KILLS", "20"))
 SEED = int(os.environ.get("UPSTREAM_CRASH_SEED", "20261128"))
 KINDS = "incident,component,maintenance,provider"
 
