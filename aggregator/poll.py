@@ -233,6 +233,8 @@ class Poller:
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
         self.in_flight: dict[str, asyncio.Task[None]] = {}
+        self.queued: dict[str, dict[str, Any]] = {}  # accepted, waiting for a place in the window
+        self.window = max(8, http.max_connections * 2)
         self.ready: list[PollOutcome] = []
         self.report = PollReport()
         self._oldest_ready = 0.0
@@ -242,18 +244,32 @@ class Poller:
         self._executor: ThreadPoolExecutor | None = None
 
     def start(self, rows: Iterable[dict[str, Any]]) -> int:
-        started = 0
-        now = self.clock()
+        """Queue the polls of ``rows`` (not those already queued or running); returns how many.
+
+        At most ``window`` polls run at once, a little more than the HTTP client's overall cap:
+        thousands of tasks parked on its semaphores would only add work, and responses would
+        wait behind the start of every last one of them."""
+        accepted = 0
         for row in rows:
             pid = row["id"]
-            if pid in self.in_flight:
+            if pid in self.in_flight or pid in self.queued:
                 continue
+            self.queued[pid] = row
+            accepted += 1
+        self._launch()
+        return accepted
+
+    def _launch(self) -> None:
+        if not self.queued:
+            return
+        now = self.clock()
+        while self.queued and len(self.in_flight) < self.window:
+            pid, row = next(iter(self.queued.items()))
+            del self.queued[pid]
             due = row.get("next_due_at")
             if due is not None:
                 self.report.lags.append(max(0.0, now - due))
             self.in_flight[pid] = asyncio.create_task(self._one(row), name=f"poll {pid}")
-            started += 1
-        return started
 
     async def _one(self, row: dict[str, Any]) -> None:
         pid = row["id"]
@@ -273,13 +289,14 @@ class Poller:
                                   next_due_at=due, failures=failures)
             self.report.internal_errors.append((pid, outcome.error or ""))
         self.in_flight.pop(pid, None)
+        self._launch()
         if not self.ready:
             self._oldest_ready = time.monotonic()
         self.ready.append(outcome)
         self._wake.set()
 
     def due_to_flush(self) -> bool:
-        return bool(self.ready) and (len(self.ready) >= self.batch_size or not self.in_flight
+        return bool(self.ready) and (len(self.ready) >= self.batch_size or not (self.in_flight or self.queued)
                                      or time.monotonic() - self._oldest_ready >= self.batch_seconds)
 
     def _writer(self) -> Store:
@@ -323,7 +340,7 @@ class Poller:
 
     def busy(self) -> list[str]:
         """Providers polled or being written now: not to be started again yet."""
-        return [*self.in_flight, *self.writing]
+        return [*self.in_flight, *self.queued, *self.writing]
 
     async def close(self) -> None:
         if self._executor is not None:
@@ -336,7 +353,7 @@ class Poller:
     async def wait(self, timeout: float | None) -> None:
         """Sleep until an outcome arrives (or ``timeout`` seconds pass)."""
         self._wake.clear()
-        if self.ready and self.in_flight:
+        if self.ready and (self.in_flight or self.queued):
             # Something is waiting to be written: wake in time to honour batch_seconds.
             left = self.batch_seconds - (time.monotonic() - self._oldest_ready)
             timeout = max(0.0, left) if timeout is None else max(0.0, min(timeout, left))
@@ -346,7 +363,7 @@ class Poller:
 
     async def drain(self) -> None:
         """Wait for every poll in flight, writing outcomes in batches as they arrive."""
-        while self.in_flight or self.ready:
+        while self.in_flight or self.queued or self.ready:
             if self.due_to_flush():
                 await self.flush()
                 continue
@@ -354,6 +371,7 @@ class Poller:
 
     async def cancel(self) -> None:
         """Stop the polls in flight (they stay due) and write what is already in hand."""
+        self.queued.clear()
         tasks = list(self.in_flight.values())
         for task in tasks:
             task.cancel()
@@ -384,11 +402,13 @@ async def poll_once(store: Store, ids: Iterable[str] | None = None, *, http: Htt
         poller.start(rows)
         await poller.drain()
     finally:
-        if poller.in_flight:
-            await poller.cancel()
-        await poller.close()
-        if own_http:
-            await client.aclose()
+        try:
+            if poller.in_flight or poller.queued:
+                await poller.cancel()
+        finally:
+            await poller.close()
+            if own_http:
+                await client.aclose()
     poller.report.seconds = time.perf_counter() - started
     return poller.report
 

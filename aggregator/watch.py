@@ -119,7 +119,7 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
                     stats.cycles += 1
                     stats.lags.extend(poller.report.lags)
                     poller.report.lags.clear()
-            elif not poller.in_flight and not poller.ready:
+            elif not poller.in_flight and not poller.queued and not poller.ready:
                 break
             if poller.due_to_flush():
                 if await poller.flush():
@@ -132,11 +132,11 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
                 except Exception as exc:  # noqa: BLE001 - a broken sink must not stop polling
                     log(f"notification delivery failed: {type(exc).__name__}: {exc}")
             if time.monotonic() - last_summary >= settings.summary_every:
-                log(stats.line(len(poller.in_flight), time.monotonic() - last_summary))
+                log(stats.line(len(poller.in_flight) + len(poller.queued), time.monotonic() - last_summary))
                 stats.reset()
                 last_summary = time.monotonic()
             cycles_done = max_cycles is not None and stats.cycles >= max_cycles
-            if cycles_done and not poller.in_flight and not poller.ready:
+            if cycles_done and not poller.in_flight and not poller.queued and not poller.ready:
                 break
             await _sleep(poller, store, clock, stop, cycles_done)
         if stop.is_set():
@@ -149,13 +149,15 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
             with contextlib.suppress(Exception):
                 await deliver_fn(store)
     finally:
-        if poller.in_flight:
-            await poller.cancel()
-        await poller.close()
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-        if own_http:
-            await client.aclose()
+        try:
+            if poller.in_flight or poller.queued:
+                await poller.cancel()
+        finally:
+            await poller.close()
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+            if own_http:
+                await client.aclose()
     log(stats.line(0, time.monotonic() - last_summary) + f"; total polled {stats.total_polled}, "
         f"events {stats.total_events}")
     return stats
