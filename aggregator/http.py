@@ -363,8 +363,15 @@ class HttpClient:
             async with self._host_gate(host), self._global:
                 self._in_flight[host] = self._in_flight.get(host, 0) + 1
                 try:
-                    async with asyncio.timeout(deadline):
-                        result = await self._follow(url, headers)
+                    if self.transport is None:  # aiohttp's own total timeout bounds every hop
+                        result = await self._get_native(url, headers)
+                        if result.error is None and result.status is not None and result.status >= 300:
+                            result = await self._follow(url, headers, result)
+                        else:
+                            result.final_url = url
+                    else:
+                        async with asyncio.timeout(deadline):
+                            result = await self._follow(url, headers)
                 finally:
                     self._in_flight[host] -= 1
         except TimeoutError:
@@ -374,12 +381,12 @@ class HttpClient:
         result.elapsed = time.perf_counter() - started
         return result
 
-    async def _follow(self, url: str, headers: dict[str, str]) -> FetchResult:
+    async def _follow(self, url: str, headers: dict[str, str], first: FetchResult | None = None) -> FetchResult:
         current = url
         seen = {url}
         get_once = self._get_native if self.transport is None else self._get_httpx
         for _ in range(MAX_REDIRECTS + 1):
-            result = await get_once(current, headers)
+            result, first = first or await get_once(current, headers), None
             if result.error is None and result.status is not None and result.status >= 400:
                 result.error = f"HTTP {result.status}"
             if result.error or result.status not in REDIRECTS:
@@ -412,7 +419,8 @@ class HttpClient:
         if self._aio_timeout is None:
             import aiohttp
 
-            self._aio_timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.timeout, sock_read=self.timeout)
+            # One timer per request (a per-read timer costs a re-arm for every chunk received).
+            self._aio_timeout = aiohttp.ClientTimeout(total=self.timeout * 2, sock_connect=self.timeout)
         try:
             async with self._session.get().get(url, headers=headers, allow_redirects=False,
                                                timeout=self._aio_timeout,
@@ -429,12 +437,17 @@ class HttpClient:
         except _BodyTooLarge as exc:
             result.error = str(exc)
         except (*_aiohttp_errors(), TimeoutError, OSError, ValueError) as exc:
-            result.error = _describe(_as_httpx_error(exc), self.timeout)
+            if isinstance(exc, TimeoutError) and not isinstance(exc, _aiohttp_errors()):
+                result.error = f"timed out after {self.timeout * 2:.0f}s"  # the overall deadline
+            else:
+                result.error = _describe(_as_httpx_error(exc), self.timeout)
         except zlib.error as exc:
             result.error = f"undecodable body ({exc})"[:200]
         return result
 
     async def _read_raw(self, response: Any) -> bytes:
+        if response.content_length is not None:  # declared and within the cap (checked before)
+            return await response.read()
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.content.iter_any():
