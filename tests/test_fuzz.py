@@ -8,7 +8,7 @@ lists duplicated) and the property is the adapter contract: ``adapter.parse`` re
 Snapshot that survives a JSON round trip and that the store can apply, or it raises the
 adapter's own ``AdapterError``. Nothing else, and never slowly.
 
-Bounded for CI: ``UPSTREAM_FUZZ_EXAMPLES`` (default 40 per adapter and strategy) and
+Bounded for CI: ``UPSTREAM_FUZZ_EXAMPLES`` (default 75 per adapter and strategy) and
 derandomized, so a run is reproducible; ``UPSTREAM_FUZZ_EXAMPLES=2000 UPSTREAM_FUZZ_RANDOM=1``
 for a deeper local run. Adapters registered later are picked up automatically.
 """
@@ -35,7 +35,7 @@ from aggregator.store import PollOutcome, Store
 from providers.base import Adapter, AdapterError, load_adapters
 from tests.conftest import CORPUS, FIXTURES
 
-EXAMPLES = int(os.environ.get("UPSTREAM_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("UPSTREAM_FUZZ_EXAMPLES", "75"))
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
