@@ -141,6 +141,9 @@ def check_url(url: str) -> str:
     return url.strip()
 
 
+_URL_HOSTS: dict[str, str] = {}  # url -> host_key(url), for URLs already checked
+
+
 def host_key(url: str) -> str:
     """What the per-host cap counts by: host and port (``status.example.com:443``)."""
     parts = urlsplit(url)
@@ -305,7 +308,6 @@ class HttpClient:
         self._global = asyncio.Semaphore(max_connections)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._in_flight: dict[str, int] = {}
-        self._url_hosts: dict[str, str] = {}
         self._httpx: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> HttpClient:
@@ -353,12 +355,12 @@ class HttpClient:
         result = FetchResult(url=url)
         deadline = self.timeout * 2
         try:
-            host = self._url_hosts.get(url)
+            host = _URL_HOSTS.get(url)
             if host is None:
                 check_url(url)
                 host = host_key(url)
-                if len(self._url_hosts) < 100_000:  # the same URLs come back every cycle
-                    self._url_hosts[url] = host
+                if len(_URL_HOSTS) < 100_000:  # the same URLs come back every cycle
+                    _URL_HOSTS[url] = host
             # The host's gate first: a request queued behind a busy host holds no global slot.
             async with self._host_gate(host), self._global:
                 self._in_flight[host] = self._in_flight.get(host, 0) + 1

@@ -67,9 +67,13 @@ async def _fetch_all(http: HttpClient, endpoints: list[Endpoint], state: dict[st
                                         etag=known.get("etag") if same_url else None,
                                         last_modified=known.get("last_modified") if same_url else None)
 
-    if len(endpoints) == 1:  # the common case, without gather's task
-        key, result = await one(endpoints[0])
-        return {key: result}
+    if len(endpoints) == 1:  # the common case, without gather's tasks
+        ep = endpoints[0]
+        known = state.get(ep.key, {}) if conditional else {}
+        if known.get("url") != ep.url:
+            known = {}
+        return {ep.key: await http.fetch(ep.url, accept=ep.accept, etag=known.get("etag"),
+                                         last_modified=known.get("last_modified"))}
     return dict(await asyncio.gather(*(one(ep) for ep in endpoints)))
 
 
@@ -234,7 +238,7 @@ class Poller:
         self.batch_seconds = batch_seconds
         self.in_flight: dict[str, asyncio.Task[None]] = {}
         self.queued: dict[str, dict[str, Any]] = {}  # accepted, waiting for a place in the window
-        self.window = max(8, http.max_connections * 2)
+        self.window = max(8, http.max_connections + http.max_connections // 4)
         self.ready: list[PollOutcome] = []
         self.report = PollReport()
         self._oldest_ready = 0.0
@@ -263,7 +267,9 @@ class Poller:
         if not self.queued:
             return
         now = self.clock()
-        while self.queued and len(self.in_flight) < self.window:
+        # Backpressure: while the writer is behind, finished outcomes (whole snapshots) would
+        # pile up in memory; no new poll starts until it has caught up.
+        while self.queued and len(self.in_flight) < self.window and len(self.ready) < 2 * self.batch_size:
             pid, row = next(iter(self.queued.items()))
             del self.queued[pid]
             due = row.get("next_due_at")
@@ -326,6 +332,7 @@ class Poller:
                                                                       failed)
         finally:
             self.writing.difference_update(o.provider for o in batch)
+        self._launch()
         self.report.internal_errors.extend(errors)
         by_provider: dict[str, list[Event]] = {}
         for ev in events:

@@ -175,8 +175,10 @@ def main() -> None:
             fetch_cycle, _ = measure(f"{name} fetch", farm, lambda: asyncio.run(client_floor.run()))
             poll_cycle, report = measure(name, farm, lambda: poll(store))
             assert isinstance(report, PollReport)
+            rss_now = int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
             poll_cycle.detail = (f"changed {report.changed}, unchanged {report.unchanged}, "
-                                 f"unreachable {len(report.unreachable)}, events {len(report.events)}")
+                                 f"unreachable {len(report.unreachable)}, events {len(report.events)}, "
+                                 f"RSS now {rss_now:.0f} MB")
             cycles.append((poll_cycle, floor_cycle))
             fetch_cycles.append(fetch_cycle)
             print_row(poll_cycle, floor_cycle, fetch_cycle)
