@@ -248,16 +248,18 @@ class Poller:
         self._executor: ThreadPoolExecutor | None = None
 
     def start(self, rows: Iterable[dict[str, Any]]) -> int:
-        """Queue the polls of ``rows`` (not those already queued or running); returns how many.
+        """Queue the polls of ``rows`` (not those already busy: see ``busy``); returns how many.
 
         At most ``window`` polls run at once, a little more than the HTTP client's overall cap:
         thousands of tasks parked on its semaphores would only add work, and responses would
         wait behind the start of every last one of them."""
         accepted = 0
+        busy = set(self.busy())
         for row in rows:
             pid = row["id"]
-            if pid in self.in_flight or pid in self.queued:
+            if pid in busy:
                 continue
+            busy.add(pid)
             self.queued[pid] = row
             accepted += 1
         self._launch()
@@ -346,8 +348,9 @@ class Poller:
         return events
 
     def busy(self) -> list[str]:
-        """Providers polled or being written now: not to be started again yet."""
-        return [*self.in_flight, *self.queued, *self.writing]
+        """Providers queued, polled, finished but not yet written, or being written: not to be
+        started again until their outcome (and so their next-due time) is in the database."""
+        return [*self.in_flight, *self.queued, *(o.provider for o in self.ready), *self.writing]
 
     async def close(self) -> None:
         if self._executor is not None:

@@ -213,3 +213,28 @@ def test_per_host_and_overall_caps() -> None:
         busy.peak = other.peak = 0
         assert asyncio.run(go(per_host=8, overall=3)) == [None] * 16
         assert busy.peak + other.peak <= 6 and max(busy.peak, other.peak) <= 3
+
+
+def test_a_provider_is_never_polled_twice_before_its_outcome_is_written(tmp_path: Path) -> None:
+    from aggregator.poll import Poller
+
+    with LoopbackServer() as page, _store_with(tmp_path, page.url()) as store:
+        page.set_file("/api/v2/summary.json", FIXTURES / "statuspage" / "acme-1-operational.json")
+
+        async def go() -> tuple[int, int, int, int]:
+            async with HttpClient() as http:
+                poller = Poller(store, http, batch_size=100, batch_seconds=60)
+                rows = store.poll_rows(due_at=time.time())
+                first = poller.start(rows)
+                while poller.in_flight:
+                    await poller.wait(1.0)
+                # Finished but not written: the database still says "due", the poller says "busy".
+                assert [o.provider for o in poller.ready] == ["acme"] and poller.busy() == ["acme"]
+                again = poller.start(store.poll_rows(due_at=time.time()))
+                events = await poller.flush()
+                later = poller.start(store.poll_rows(due_at=time.time()))
+                await poller.close()
+                return first, again, len(events), later
+
+        assert asyncio.run(go()) == (1, 0, 1, 0)  # not due again once written: next_due_at moved on
+        assert page.hit_count("/api/v2/summary.json") == 1
