@@ -298,10 +298,14 @@ class Poller:
             self.report.internal_errors.append((pid, outcome.error or ""))
         self.in_flight.pop(pid, None)
         self._launch()
-        if not self.ready:
+        first = not self.ready
+        if first:
             self._oldest_ready = time.monotonic()
         self.ready.append(outcome)
-        self._wake.set()
+        # Wake the writer's loop only when it has something new to decide: the first outcome of
+        # a batch (to start the batch clock), a full batch, or the last poll done.
+        if first or len(self.ready) >= self.batch_size or not (self.in_flight or self.queued):
+            self._wake.set()
 
     def due_to_flush(self) -> bool:
         return bool(self.ready) and (len(self.ready) >= self.batch_size or not (self.in_flight or self.queued)
