@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import signal
 import statistics
@@ -31,6 +32,8 @@ from aggregator.store import PollOutcome, Store
 Log = Callable[[str], None]
 Deliver = Callable[..., Awaitable[Any]]
 TICK_MAX = 5.0  # seconds between looks at the database, so providers added meanwhile are seen
+DELIVERY_EVERY = 30.0  # seconds between looks for notifications queued by other processes
+DELIVERY_LIMIT = 200  # deliveries per call; more waiting means another call at once
 
 
 def notification_delivery() -> Deliver | None:
@@ -110,7 +113,10 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
     client = http or client_for(settings)
     poller = Poller(store, client, settings=settings, clock=clock, rng=rng, on_done=done)
     last_summary = time.monotonic()
-    pending_delivery = deliver_fn is not None  # deliver what an earlier run left queued
+    # Deliver what an earlier run left queued at once; then after new events, when a retry falls
+    # due, and every DELIVERY_EVERY seconds for what other processes (upstream poll) queued.
+    next_delivery = 0.0 if deliver_fn is not None else math.inf
+    delivered_upto = 0  # stats.total_events at the last delivery
     try:
         while not stop.is_set():
             if max_cycles is None or stats.cycles < max_cycles:
@@ -122,15 +128,12 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
             elif not poller.in_flight and not poller.queued and not poller.ready:
                 break
             if poller.due_to_flush():
-                if await poller.flush():
-                    pending_delivery = deliver_fn is not None
+                await poller.flush()
                 poller.report = PollReport()  # a daemon keeps counters, not every event it saw
-            if pending_delivery and deliver_fn is not None and not poller.ready:
-                pending_delivery = False
-                try:
-                    await deliver_fn(store)
-                except Exception as exc:  # noqa: BLE001 - a broken sink must not stop polling
-                    log(f"notification delivery failed: {type(exc).__name__}: {exc}")
+            if deliver_fn is not None and not poller.ready and (clock() >= next_delivery
+                                                                or stats.total_events > delivered_upto):
+                delivered_upto = stats.total_events
+                next_delivery = await _deliver(deliver_fn, store, clock, log)
             if time.monotonic() - last_summary >= settings.summary_every:
                 log(stats.line(len(poller.in_flight) + len(poller.queued), time.monotonic() - last_summary))
                 stats.reset()
@@ -138,16 +141,15 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
             cycles_done = max_cycles is not None and stats.cycles >= max_cycles
             if cycles_done and not poller.in_flight and not poller.queued and not poller.ready:
                 break
-            await _sleep(poller, store, clock, stop, cycles_done)
+            await _sleep(poller, store, clock, stop, cycles_done, next_delivery)
         if stop.is_set():
             await poller.cancel()
         else:
             await poller.drain()
         if poller.ready:
             await poller.flush()
-        if deliver_fn is not None and stats.total_events and not stop.is_set():
-            with contextlib.suppress(Exception):
-                await deliver_fn(store)
+        if deliver_fn is not None and stats.total_events > delivered_upto and not stop.is_set():
+            await _deliver(deliver_fn, store, clock, log)
     finally:
         try:
             if poller.in_flight or poller.queued:
@@ -163,13 +165,34 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
     return stats
 
 
-async def _sleep(poller: Poller, store: Store, clock: Clock, stop: asyncio.Event, cycles_done: bool) -> None:
-    """Until an outcome arrives, the next provider is due, a signal, or TICK_MAX."""
+async def _deliver(deliver: Deliver, store: Store, clock: Clock, log: Log) -> float:
+    """Send due notifications once; returns when to try next (wall clock)."""
+    now = clock()
+    try:
+        report = await deliver(store, limit=DELIVERY_LIMIT)
+    except Exception as exc:  # noqa: BLE001 - a broken sink must not stop polling
+        log(f"notification delivery failed: {type(exc).__name__}: {exc}")
+        return now + DELIVERY_EVERY
+    attempted = getattr(report, "attempted", 0) or 0
+    if attempted:
+        summary = getattr(report, "summary", None)
+        log(f"notifications: {summary() if callable(summary) else f'attempted {attempted}'}")
+    if attempted >= DELIVERY_LIMIT:
+        return now  # more are waiting
+    retry = getattr(report, "next_due", None)
+    retry_at = retry.timestamp() if retry is not None else math.inf
+    return min(now + DELIVERY_EVERY, retry_at)
+
+
+async def _sleep(poller: Poller, store: Store, clock: Clock, stop: asyncio.Event, cycles_done: bool,
+                 wake_at: float = math.inf) -> None:
+    """Until an outcome arrives, the next provider is due, notifications are due, a signal, or TICK_MAX."""
     if cycles_done:
         timeout = TICK_MAX
     else:
         nxt = store.next_due_at(exclude=poller.busy())
         timeout = TICK_MAX if nxt is None else min(TICK_MAX, max(0.0, nxt - clock()))
+    timeout = max(0.0, min(timeout, wake_at - clock()))
     if timeout <= 0 and not poller.ready:
         await asyncio.sleep(0)
         return

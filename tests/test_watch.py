@@ -178,7 +178,7 @@ def test_sigkill_mid_cycle_leaves_the_database_whole_and_the_next_run_carries_on
         before = _event_count(db)
         with Store(db) as store:
             polled_before = {r["id"]: r["last_polled_at"] for r in store.providers()}
-        proc = _spawn_watch(db, log, config, "--interval-scale", "0.01", "--max-cycles", "3")
+        proc = _spawn_watch(db, log, config, "--interval-scale", "0.01", "--max-cycles", "30")
         assert proc.wait(60) == 0
         check_database_whole(db)
         assert _event_count(db) > before
@@ -186,3 +186,25 @@ def test_sigkill_mid_cycle_leaves_the_database_whole_and_the_next_run_carries_on
             rows = store.providers()
         assert all(r["last_polled_at"] > polled_before[r["id"]] for r in rows)
         assert all(r["reachable"] == 1 and r["failures"] == 0 for r in rows)
+
+
+def test_watch_delivers_notifications_after_new_events(tmp_path: Path) -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from aggregator.watch import watch
+
+    calls: list[int] = []
+
+    async def deliver(store: Store, *, limit: int) -> SimpleNamespace:
+        calls.append(store.conn.execute("SELECT count(*) FROM events").fetchone()[0])
+        return SimpleNamespace(attempted=1, summary=lambda: "attempted 1: delivered 1", next_due=None)
+
+    lines: list[str] = []
+    with LoopbackServer() as page, Store(tmp_path / "up.db") as store:
+        page.set_file("/api/v2/summary.json", SP / "acme-1-operational.json")
+        store.add_provider("acme", name="Acme", url=page.url(), platform="statuspage")
+        asyncio.run(watch(store, once=True, deliver=deliver, log=lines.append, handle_signals=False))
+    # Once at start (what an earlier run left queued), once after the first-sight event was written.
+    assert calls == [0, 1]
+    assert "notifications: attempted 1: delivered 1" in lines
