@@ -194,7 +194,7 @@ def add_provider(store: Any, url: str, *, platform: str | None = None, name: str
     except AdapterError as exc:
         raise UserError(exc.reason) from None
     name = name or detected_name
-    pid = provider_id or default_id(url, None)
+    pid = provider_id or default_id(url, name)
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", pid):
         raise UserError(f"bad id {pid!r}: use lowercase letters, digits, '.', '_' and '-'")
     existing = store.get_provider(pid)

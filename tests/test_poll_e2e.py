@@ -195,8 +195,8 @@ def test_add_without_platform_detects_it(tmp_path: Path, page: LoopbackServer,
     db = tmp_path / "up.db"
     page.set("/", "<html><head><title>Acme Cloud Status</title></head><body>Powered by Atlassian Statuspage"
                   "</body></html>", content_type="text/html")
-    code, out, err = run(capsys, "--db", str(db), "add", page.url("/"), "--id", "acme")
-    assert (code, out.strip()) == (0, "acme"), err
+    code, out, err = run(capsys, "--db", str(db), "add", page.url("/"))
+    assert (code, out.strip()) == (0, "acme-cloud"), err  # the id comes from the page's own name
     code, out, _ = run(capsys, "--db", str(db), "poll", "--json")
     assert json.loads(out)["changed"] == 1
     code, out, _ = run(capsys, "--db", str(db), "status", "--json")
