@@ -20,7 +20,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 
-from aggregator.model import Incident, Maintenance, Snapshot
+from aggregator.model import (
+    IMPACT_TO_STATUS,
+    SEVERITY,
+    Component,
+    ComponentStatus,
+    Impact,
+    Incident,
+    IncidentStatus,
+    Maintenance,
+    MaintenanceStatus,
+    Snapshot,
+    Update,
+    worst_status,
+)
 
 
 class AdapterError(Exception):
@@ -104,9 +117,37 @@ class Adapter:
     def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
         return []
 
+    def build_notices(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
+        """Every incident and maintenance ``build`` reads: the history of an adapter whose history
+        endpoints answer in the format of its current view (``build_history = Adapter.build_notices``)."""
+        snapshot = self.build(bodies, base_url)
+        return [*snapshot.incidents, *snapshot.maintenances]
+
     def classify(self, body: bytes, filename: str = "") -> str:
         """Which endpoint key a saved body answers (used by ``upstream parse`` on files)."""
         return self.keys[0]
+
+    def check_keys(self, bodies: Bodies) -> None:
+        """ParseError unless there is a body and every body is under one of this adapter's keys."""
+        if not bodies:
+            raise ParseError(f"{self.platform}: nothing to parse")
+        unknown = set(bodies) - set(self.keys)
+        if unknown:
+            raise ParseError(f"{self.platform}: unknown body keys {sorted(unknown)} (expected {self.keys})")
+
+    def body(self, bodies: Bodies, key: str | None = None) -> bytes:
+        """The body ``build`` reads under ``key`` (by default the adapter's first key), else ParseError.
+
+        A body is taken only under its own key, never because it is the only one given: the engine
+        keys bodies by endpoint and ``upstream parse`` by ``classify``, so a body under another key
+        is a caller's mistake (or another document) and is refused, the same way by every adapter.
+        """
+        wanted = key or self.keys[0]
+        found = bodies.get(wanted)
+        if found is None:
+            article = "an" if wanted[:1] in ("a", "e", "i", "o", "u") else "a"
+            raise ParseError(f"{self.platform}: expected {article} {wanted!r} body, got {sorted(bodies)}")
+        return found
 
     def parse(self, bodies: Bodies, base_url: str | None = None) -> Snapshot:
         """Bodies (by endpoint key) to a Snapshot; raises only ``AdapterError``."""
@@ -224,6 +265,11 @@ def expect_dict(value: Any, what: str) -> dict[str, Any]:
     return value
 
 
+def load_object(body: bytes, what: str) -> dict[str, Any]:
+    """A JSON body that must be an object: ``load_json`` then ``expect_dict``, both naming ``what``."""
+    return expect_dict(load_json(body, what), what)
+
+
 def as_list(value: Any) -> list[Any]:
     """A JSON array, or empty for null / missing / PHP's ``{}``-for-empty."""
     if isinstance(value, list):
@@ -236,6 +282,11 @@ def text_or_none(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def int_or_none(value: Any) -> int | None:
+    """A JSON integer (a position, an order), else None; ``true`` is not 1."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 _JS_DATE_RE = re.compile(
@@ -371,6 +422,15 @@ def word_key(value: Any) -> str:
     return re.sub(r"[\s\-]+", "_", text)
 
 
+# ------------------------------------------------------------------------------------------------
+# Shared snapshot helpers: ordering, status tables, the page's overall state
+# ------------------------------------------------------------------------------------------------
+
+def epoch_seconds(when: datetime | None) -> float:
+    """Seconds since the epoch for sorting; no time counts as 0 (the oldest)."""
+    return when.timestamp() if when else 0.0
+
+
 def notice_sort_key(notice: Incident | Maintenance) -> tuple[float, str]:
     """Sort key that puts the newest incident or maintenance first (then by id, for stable output).
 
@@ -380,7 +440,63 @@ def notice_sort_key(notice: Incident | Maintenance) -> tuple[float, str]:
     if when is None and isinstance(notice, Maintenance):
         when = notice.scheduled_for
     when = when or notice.updated_at
-    return (-(when.timestamp() if when else 0.0), notice.id)
+    return (-epoch_seconds(when), notice.id)
+
+
+def started_sort_key(notice: Incident | Maintenance) -> float:
+    """Sort key for the latest start first; notices without a start go last, ties keep their order."""
+    return -epoch_seconds(notice.started_at)
+
+
+def by_kind_newest_first(notices: Iterable[Incident | Maintenance]) -> tuple[list[Incident], list[Maintenance]]:
+    """Incidents and maintenances apart, each sorted by ``notice_sort_key``."""
+    listed = list(notices)
+    incidents = [n for n in listed if isinstance(n, Incident)]
+    maintenances = [n for n in listed if isinstance(n, Maintenance)]
+    return sorted(incidents, key=notice_sort_key), sorted(maintenances, key=notice_sort_key)
+
+
+def latest_update(notice_id: str, status: IncidentStatus | MaintenanceStatus, raw_status: str | None, body: str,
+                  when: datetime | None) -> Update:
+    """The update of a source that shows only a notice's latest post; its id moves with its time."""
+    return Update(id=f"{notice_id}@{when.isoformat() if when else 'latest'}", status=status.value,
+                  raw_status=raw_status, body=body, created_at=when)
+
+
+def sort_updates(updates: list[Update]) -> None:
+    """Sort updates in place, newest first; undated ones go last and ties keep their order."""
+    updates.sort(key=lambda u: epoch_seconds(u.created_at), reverse=True)
+
+
+# The component ladder read as incident impacts (the inverse of IMPACT_TO_STATUS).
+STATUS_TO_IMPACT: dict[ComponentStatus, Impact] = {status: impact for impact, status in IMPACT_TO_STATUS.items()}
+
+
+def impacts_of(statuses: Mapping[str, ComponentStatus]) -> dict[str, Impact]:
+    """The impact each word of a platform's status table implies (words of unknown state have none)."""
+    return {word: STATUS_TO_IMPACT[status] for word, status in statuses.items() if status in STATUS_TO_IMPACT}
+
+
+def open_impact_status(impact: Impact) -> ComponentStatus:
+    """What an open incident of ``impact`` says about its components now; one of no stated impact
+    still says something is wrong (degraded performance)."""
+    return IMPACT_TO_STATUS[impact] if impact is not Impact.none else ComponentStatus.degraded_performance
+
+
+def keep_worst(components: dict[str, Component], component: Component) -> None:
+    """File ``component`` under its id unless an equally or more severe one is there already."""
+    known = components.get(component.id)
+    if known is None or SEVERITY[component.status] > SEVERITY[known.status]:
+        components[component.id] = component
+
+
+def stated_or_worst(stated: ComponentStatus | None, components: Iterable[Component]) -> ComponentStatus:
+    """A page's overall state: its own word when that says something (not None or unknown), else
+    the worst state of its components, else unknown."""
+    if stated is not None and stated is not ComponentStatus.unknown:
+        return stated
+    statuses = [c.status for c in components]
+    return worst_status(statuses) if statuses else ComponentStatus.unknown
 
 
 def resolve_poll_url(adapter: Adapter, page_url: str, *, page_id: str | None = None, api_url: str | None = None,
