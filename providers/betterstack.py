@@ -31,7 +31,6 @@ from aggregator.model import (
     MaintenanceStatus,
     Snapshot,
     Update,
-    worst_status,
 )
 from providers.base import (
     Adapter,
@@ -39,11 +38,14 @@ from providers.base import (
     Endpoint,
     ParseError,
     as_list,
-    expect_dict,
+    by_kind_newest_first,
+    impacts_of,
+    int_or_none,
     join_url,
-    load_json,
-    notice_sort_key,
+    load_object,
     parse_time,
+    sort_updates,
+    stated_or_worst,
     text_or_none,
     word_key,
 )
@@ -55,11 +57,7 @@ STATE = {
     "maintenance": ComponentStatus.under_maintenance,
     "not_monitored": ComponentStatus.unknown,
 }
-STATE_IMPACT = {
-    "degraded": Impact.minor,
-    "downtime": Impact.critical,
-    "maintenance": Impact.maintenance,
-}
+STATE_IMPACT = impacts_of(STATE)
 
 
 def _ref_ids(relationship: Any) -> list[str]:
@@ -86,14 +84,8 @@ class BetterStackAdapter(Adapter):
         # May redirect to /en/index.json: the fetcher follows redirects.
         return [Endpoint("index", join_url(base_url, "index.json"))]
 
-    def classify(self, body: bytes, filename: str = "") -> str:
-        return "index"
-
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        body = bodies.get("index")
-        if body is None:
-            raise ParseError(f"betterstack: expected an 'index' body, got {sorted(bodies)}")
-        doc = expect_dict(load_json(body, "betterstack index.json"), "betterstack index.json")
+        doc = load_object(self.body(bodies), "betterstack index.json")
         data = doc.get("data")
         if not isinstance(data, dict) or data.get("type") != "status_page":
             raise ParseError("betterstack: not a Better Stack status page document (data.type != status_page)")
@@ -144,7 +136,6 @@ class BetterStackAdapter(Adapter):
             if status is ComponentStatus.unknown and open_state.get(rid) in STATE:
                 status = STATE[open_state[rid]]
             section_id = text_or_none(a.get("status_page_section_id"))
-            position = a.get("position")
             components.append(Component(
                 id=rid,
                 name=str(a.get("public_name") or rid).strip(),
@@ -152,28 +143,23 @@ class BetterStackAdapter(Adapter):
                 status=status,
                 raw_status=raw_status,
                 description=text_or_none(a.get("explanation")),
-                position=position if isinstance(position, int) and not isinstance(position, bool) else None,
+                position=int_or_none(a.get("position")),
             ))
 
         raw_state = text_or_none(attributes.get("aggregate_state"))
-        if word_key(raw_state) in STATE and STATE[word_key(raw_state)] is not ComponentStatus.unknown:
-            overall = STATE[word_key(raw_state)]
-        elif components:
-            overall = worst_status(c.status for c in components)
-        else:
-            overall = ComponentStatus.unknown
         page_url = _page_url(attributes) or base_url
+        incidents, maintenances = by_kind_newest_first(reports)
         return Snapshot(
             platform=self.platform,
             name=text_or_none(attributes.get("company_name")),
             url=page_url,
             page_id=text_or_none(data.get("id")),
-            status=overall,
+            status=stated_or_worst(STATE.get(word_key(raw_state)), components),
             raw_status=raw_state,
             description=text_or_none(attributes.get("announcement")),
             components=components,
-            incidents=sorted((r for r in reports if isinstance(r, Incident)), key=notice_sort_key),
-            maintenances=sorted((r for r in reports if isinstance(r, Maintenance)), key=notice_sort_key),
+            incidents=incidents,
+            maintenances=maintenances,
         )
 
     def _report(self, report_id: str, a: dict[str, Any], item: dict[str, Any], attrs: Any,
@@ -213,7 +199,7 @@ class BetterStackAdapter(Adapter):
                 # published_at carries an offset; published_at_timezone is a display name only.
                 created_at=published,
             ))
-        updates.sort(key=lambda u: u.created_at.timestamp() if u.created_at else 0.0, reverse=True)
+        sort_updates(updates)
         newest = updates[0].created_at if updates else None
         # Impact: the worst outage state any update gave a resource (Better Stack has no impact field).
         worst = max((STATE_IMPACT[s] for s in states_seen if s in STATE_IMPACT and s != "maintenance"),

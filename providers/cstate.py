@@ -28,7 +28,6 @@ from aggregator.model import (
     Incident,
     IncidentStatus,
     Snapshot,
-    worst_status,
 )
 from providers.base import (
     Adapter,
@@ -36,11 +35,12 @@ from providers.base import (
     Endpoint,
     ParseError,
     as_list,
-    expect_dict,
+    impacts_of,
     join_url,
-    load_json,
+    load_object,
     notice_sort_key,
     parse_time,
+    stated_or_worst,
     text_or_none,
     word_key,
 )
@@ -51,11 +51,7 @@ STATUS = {
     "disrupted": ComponentStatus.partial_outage,
     "down": ComponentStatus.major_outage,
 }
-SEVERITY_IMPACT = {
-    "notice": Impact.none,
-    "disrupted": Impact.major,
-    "down": Impact.critical,
-}
+SEVERITY_IMPACT = impacts_of(STATUS)
 
 
 def _text(value: Any) -> str | None:
@@ -73,14 +69,8 @@ class CStateAdapter(Adapter):
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [Endpoint("index", join_url(base_url, "index.json"))]
 
-    def classify(self, body: bytes, filename: str = "") -> str:
-        return "index"
-
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        body = bodies.get("index")
-        if body is None:
-            raise ParseError(f"cstate: expected an 'index' body, got {sorted(bodies)}")
-        doc = expect_dict(load_json(body, "cstate index.json"), "cstate index.json")
+        doc = load_object(self.body(bodies), "cstate index.json")
         if "systems" not in doc and "summaryStatus" not in doc:
             raise ParseError("cstate: not a cState index.json (no systems or summaryStatus)")
 
@@ -111,17 +101,11 @@ class CStateAdapter(Adapter):
                 issues[issue.id] = issue
 
         raw_summary = _text(doc.get("summaryStatus"))
-        if word_key(raw_summary) in STATUS:
-            overall = STATUS[word_key(raw_summary)]
-        elif components:
-            overall = worst_status(c.status for c in components)
-        else:
-            overall = ComponentStatus.unknown
         return Snapshot(
             platform=self.platform,
             name=_text(doc.get("title")),
             url=_text(doc.get("baseURL")) or base_url,
-            status=overall,
+            status=stated_or_worst(STATUS.get(word_key(raw_summary)), components),
             raw_status=raw_summary,
             description=_text(doc.get("description")),
             components=components,

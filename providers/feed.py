@@ -53,6 +53,7 @@ from aggregator.model import (
     worst_status,
 )
 from providers.base import (
+    STATUS_TO_IMPACT,
     ZONE_ABBREVIATIONS,
     Adapter,
     AdapterError,
@@ -66,6 +67,7 @@ from providers.base import (
     parse_time,
     strip_html,
     text_or_none,
+    word_key,
 )
 from providers.statuspage import component_status
 
@@ -397,14 +399,6 @@ _IO_STATUS_RE = re.compile(r"(?is)^\s*<b>\s*Status:\s*(?P<label>[^<]+?)\s*</b>\s
 _IO_COMPONENTS_RE = re.compile(r"(?is)<b>\s*Affected components\s*</b>(?P<list>.*)$")
 _IO_ITEM_RE = re.compile(r"(?is)<li>\s*(?P<name>.*?)\s*\((?P<state>[^()]*)\)\s*</li>")
 
-_STATUS_TO_IMPACT = {
-    ComponentStatus.operational: Impact.none,
-    ComponentStatus.under_maintenance: Impact.maintenance,
-    ComponentStatus.degraded_performance: Impact.minor,
-    ComponentStatus.partial_outage: Impact.major,
-    ComponentStatus.major_outage: Impact.critical,
-}
-
 
 def incident_code(link: str | None) -> str | None:
     """``https://status.x.com/incidents/w4j2nj1trtsg`` -> ``w4j2nj1trtsg`` (Statuspage, incident.io)."""
@@ -464,7 +458,7 @@ def incidentio_components(html: str) -> list[tuple[str, str]]:
 
 def word_status(word: str) -> ComponentStatus:
     """``Degraded performance`` / ``Full outage`` / ``under_maintenance`` -> ComponentStatus."""
-    return component_status(re.sub(r"[\s-]+", "_", word.strip().lower()))
+    return component_status(word_key(word))
 
 
 def aws_title(title: str) -> tuple[str, str | None, IncidentStatus | None, Impact | None]:
@@ -520,8 +514,8 @@ def notice_from_entry(entry: FeedEntry, default_kind: Kind = "incident") -> Noti
         component_ids = list(dict.fromkeys(name for name, _ in listed))
         if listed:
             worst = worst_status(word_status(state) for _, state in listed)
-            if worst in _STATUS_TO_IMPACT:
-                impact = _STATUS_TO_IMPACT[worst]
+            if worst in STATUS_TO_IMPACT:
+                impact = STATUS_TO_IMPACT[worst]
                 raw_impact = next(state for _, state in listed if word_status(state) == worst)
         if mapped is None:
             guessed = keyword_status(label)
@@ -677,17 +671,7 @@ class FeedAdapter(Adapter):
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [Endpoint("feed", base_url, accept=FEED_ACCEPT)]
 
-    def classify(self, body: bytes, filename: str = "") -> str:
-        return "feed"
-
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        body = bodies.get("feed")
-        if body is None:
-            if len(bodies) != 1:
-                raise ParseError("feed: expected one feed body")
-            body = next(iter(bodies.values()))
-        return snapshot_from_feed(read_feed(body), self.platform, base_url)
+        return snapshot_from_feed(read_feed(self.body(bodies)), self.platform, base_url)
 
-    def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
-        snap = self.build(bodies, base_url)
-        return [*snap.incidents, *snap.maintenances]
+    build_history = Adapter.build_notices

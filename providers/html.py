@@ -50,6 +50,7 @@ from providers.base import (
     PageInactiveError,
     ParseError,
     decode_text,
+    stated_or_worst,
     strip_html,
     text_or_none,
 )
@@ -121,15 +122,8 @@ class HtmlAdapter(Adapter):
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [Endpoint("page", base_url, accept=HTML_ACCEPT)]
 
-    def classify(self, body: bytes, filename: str = "") -> str:
-        return "page"
-
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        body = bodies.get("page")
-        if body is None:
-            if len(bodies) != 1:
-                raise ParseError("html: expected one page body")
-            body = next(iter(bodies.values()))
+        body = self.body(bodies)
         if not body or not body.strip():
             raise ParseError("html: empty page")
         text = strip_fences(decode_text(body))
@@ -212,11 +206,9 @@ class HtmlAdapter(Adapter):
                 raw_status=word or None,
             ))
         bar = _text(soup.select_one("#statusbar_text"))
-        overall = STATUSIO_WORDS.get(bar.lower()) if bar else None
-        if overall is None:
-            overall = _statusio_sentence(bar) or (
-                worst_status(c.status for c in components) if components else ComponentStatus.unknown)
-        return Snapshot(platform=self.platform, name=title or None, url=base_url, status=overall,
+        stated = (STATUSIO_WORDS.get(bar.lower()) or _statusio_sentence(bar)) if bar else None
+        return Snapshot(platform=self.platform, name=title or None, url=base_url,
+                        status=stated_or_worst(stated, components),
                         raw_status=bar or None, description=bar or None, components=components)
 
     # --- incident.io -----------------------------------------------------------------------------

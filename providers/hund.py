@@ -32,7 +32,6 @@ from aggregator.model import (
     MaintenanceStatus,
     Snapshot,
     Update,
-    worst_status,
 )
 from providers.base import (
     Adapter,
@@ -40,14 +39,16 @@ from providers.base import (
     Endpoint,
     ParseError,
     as_list,
+    by_kind_newest_first,
     classify_html,
     decode_text,
     expect_dict,
     join_url,
     load_json,
     looks_like_html,
-    notice_sort_key,
     parse_time,
+    sort_updates,
+    stated_or_worst,
     strip_html,
     text_or_none,
     word_key,
@@ -127,14 +128,8 @@ class HundAdapter(Adapter):
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [Endpoint("status_page", join_url(base_url, "live/v2/status_page"), accept="text/event-stream")]
 
-    def classify(self, body: bytes, filename: str = "") -> str:
-        return "status_page"
-
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        body = bodies.get("status_page")
-        if body is None:
-            raise ParseError(f"hund: expected a 'status_page' body, got {sorted(bodies)}")
-        doc = expect_dict(init_event(body), "hund init_event")
+        doc = expect_dict(init_event(self.body(bodies)), "hund init_event")
         if not any(k in doc for k in ("state", "issues", "components")):
             raise ParseError("hund: init_event has no state, issues or components")
         page = doc.get("status_page") if isinstance(doc.get("status_page"), dict) else {}
@@ -163,29 +158,18 @@ class HundAdapter(Adapter):
                 description=text_or_none(c.get("description")),
             ))
 
-        incidents: list[Incident] = []
-        maintenances: list[Maintenance] = []
-        for raw in as_list(doc.get("issues")):
-            if isinstance(raw, dict) and _ident(raw) is not None:
-                notice = parse_issue(raw)
-                if isinstance(notice, Maintenance):
-                    maintenances.append(notice)
-                else:
-                    incidents.append(notice)
-
+        incidents, maintenances = by_kind_newest_first(
+            parse_issue(raw) for raw in as_list(doc.get("issues")) if isinstance(raw, dict) and _ident(raw) is not None)
         raw_state = text_or_none(doc.get("state"))
-        overall = _state(raw_state)
-        if overall is ComponentStatus.unknown and components:
-            overall = worst_status(c.status for c in components)
         return Snapshot(
             platform=self.platform,
             name=text_or_none(page.get("name")) or text_or_none(doc.get("name")),
             url=base_url,
-            status=overall,
+            status=stated_or_worst(_state(raw_state), components),
             raw_status=raw_state,
             components=components,
-            incidents=sorted(incidents, key=notice_sort_key),
-            maintenances=sorted(maintenances, key=notice_sort_key),
+            incidents=incidents,
+            maintenances=maintenances,
         )
 
 
@@ -216,7 +200,7 @@ def parse_issue(raw: dict[str, Any]) -> Incident | Maintenance:
             body=strip_html(str(u.get("body") or "")),
             created_at=parse_time(u.get("created_at")),
         ))
-    updates.sort(key=lambda u: u.created_at.timestamp() if u.created_at else 0.0, reverse=True)
+    sort_updates(updates)
     body_text = strip_html(str(raw.get("body") or ""))
     if body_text:
         updates.append(Update(id=f"{iid}/body", status="scheduled" if scheduled else "investigating",

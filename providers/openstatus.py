@@ -20,8 +20,7 @@ from providers.base import (
     Bodies,
     Endpoint,
     ParseError,
-    expect_dict,
-    load_json,
+    load_object,
     text_or_none,
     word_key,
 )
@@ -57,14 +56,8 @@ class OpenStatusAdapter(Adapter):
                 f"{API_ROOT}<slug> instead of {base_url!r}")
         return [Endpoint("status", f"{API_ROOT}{slug}")]
 
-    def classify(self, body: bytes, filename: str = "") -> str:
-        return "status"
-
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        body = bodies.get("status")
-        if body is None:
-            raise ParseError(f"openstatus: expected a 'status' body, got {sorted(bodies)}")
-        doc = expect_dict(load_json(body, "openstatus status"), "openstatus status")
+        doc = load_object(self.body(bodies), "openstatus status")
         if "status" not in doc:
             raise ParseError("openstatus: no status field")
         raw = text_or_none(doc.get("status"))

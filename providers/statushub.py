@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from aggregator.model import ComponentStatus, Snapshot
-from providers.base import Adapter, Bodies, Endpoint, ParseError, expect_dict, join_url, load_json
+from providers.base import Adapter, Bodies, Endpoint, ParseError, join_url, load_object
 
 COUNTERS = ("count_status_1", "count_status_2", "count_status_3")
 
@@ -37,14 +37,8 @@ class StatusHubAdapter(Adapter):
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [Endpoint("statuses", join_url(base_url, "api/statuses"))]
 
-    def classify(self, body: bytes, filename: str = "") -> str:
-        return "statuses"
-
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        body = bodies.get("statuses")
-        if body is None:
-            raise ParseError(f"statushub: expected a 'statuses' body, got {sorted(bodies)}")
-        doc = expect_dict(load_json(body, "statushub statuses"), "statushub statuses")
+        doc = load_object(self.body(bodies), "statushub statuses")
         counters = doc.get("counters") if isinstance(doc.get("counters"), dict) else doc
         if not any(key in counters for key in COUNTERS):
             raise ParseError("statushub: no count_status_1/2/3 counters")

@@ -37,7 +37,6 @@ from aggregator.model import (
     MaintenanceStatus,
     Snapshot,
     Update,
-    worst_status,
 )
 from providers.base import (
     Adapter,
@@ -45,10 +44,11 @@ from providers.base import (
     Endpoint,
     ParseError,
     as_list,
-    expect_dict,
-    load_json,
-    notice_sort_key,
+    by_kind_newest_first,
+    impacts_of,
+    load_object,
     parse_time,
+    stated_or_worst,
     text_or_none,
     word_key,
 )
@@ -73,14 +73,7 @@ WORD_CODE = {
     "security_event": "600",
     "security_issue": "600",
 }
-CODE_IMPACT = {
-    "100": Impact.none,
-    "200": Impact.maintenance,
-    "300": Impact.minor,
-    "400": Impact.major,
-    "500": Impact.critical,
-    "600": Impact.critical,
-}
+CODE_IMPACT = impacts_of(CODE_STATUS)
 STATE_STATUS = {
     "100": IncidentStatus.investigating,
     "200": IncidentStatus.identified,
@@ -120,14 +113,8 @@ class StatusIOAdapter(Adapter):
                 f"api.status.io/1.0/status/<id>); give a URL containing it instead of {base_url!r}")
         return [Endpoint("status", f"{API_ROOT}{page_id}")]
 
-    def classify(self, body: bytes, filename: str = "") -> str:
-        return "status"
-
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        body = bodies.get("status")
-        if body is None:
-            raise ParseError(f"statusio: expected a 'status' body, got {sorted(bodies)}")
-        doc = expect_dict(load_json(body, "status.io status"), "status.io status")
+        doc = load_object(self.body(bodies), "status.io status")
         result = doc.get("result")
         if not isinstance(result, dict) or not any(k in result for k in ("status_overall", "status")):
             raise ParseError("statusio: not a status.io status document (no result.status_overall or result.status)")
@@ -143,18 +130,17 @@ class StatusIOAdapter(Adapter):
 
         overall_doc = result.get("status_overall") if isinstance(result.get("status_overall"), dict) else {}
         overall, raw_overall = _status(overall_doc.get("status_code"), overall_doc.get("status"))
-        if overall is ComponentStatus.unknown and components:
-            overall = worst_status(c.status for c in components)
+        incidents, maintenances = by_kind_newest_first([*incidents, *maintenances])
         is_api_url = bool(base_url) and urlsplit(base_url or "").netloc.lower() == "api.status.io"
         return Snapshot(
             platform=self.platform,
             url=None if is_api_url else base_url,
             page_id=page_id_of(base_url),
-            status=overall,
+            status=stated_or_worst(overall, components),
             raw_status=raw_overall,
             components=components,
-            incidents=sorted((n for n in incidents if isinstance(n, Incident)), key=notice_sort_key),
-            maintenances=sorted((n for n in maintenances if isinstance(n, Maintenance)), key=notice_sort_key),
+            incidents=incidents,
+            maintenances=maintenances,
         )
 
 

@@ -19,16 +19,16 @@ import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from aggregator.model import Component, ComponentStatus, Snapshot, worst_status
+from aggregator.model import Component, ComponentStatus, Snapshot
 from providers.base import (
     Adapter,
     Bodies,
     Endpoint,
     ParseError,
     as_list,
-    expect_dict,
-    load_json,
+    load_object,
     parse_time,
+    stated_or_worst,
     text_or_none,
     word_key,
 )
@@ -65,14 +65,8 @@ class StatusIQAdapter(Adapter):
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [Endpoint("summary", summary_url(base_url), accept="application/json; version=2.0")]
 
-    def classify(self, body: bytes, filename: str = "") -> str:
-        return "summary"
-
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        body = bodies.get("summary")
-        if body is None:
-            raise ParseError(f"statusiq: expected a 'summary' body, got {sorted(bodies)}")
-        doc = expect_dict(load_json(body, "statusiq summary"), "statusiq summary")
+        doc = load_object(self.body(bodies), "statusiq summary")
         data = doc.get("data")
         if not isinstance(data, dict) or "current_status" not in data:
             raise ParseError("statusiq: no data.current_status (not a StatusIQ summary)")
@@ -91,12 +85,11 @@ class StatusIQAdapter(Adapter):
                 component = _component(item, None, position)
                 if component is not None:
                     components.append(component)
-        overall = worst_status(c.status for c in components) if components else ComponentStatus.unknown
         return Snapshot(
             platform=self.platform,
             name=text_or_none(data.get("statuspage_name")) or text_or_none(data.get("display_name")),
             url=base_url,
-            status=overall,
+            status=stated_or_worst(None, components),
             components=components,
         )
 

@@ -36,7 +36,6 @@ from aggregator.model import (
     MaintenanceStatus,
     Snapshot,
     Update,
-    worst_status,
 )
 from providers.base import (
     Adapter,
@@ -44,10 +43,11 @@ from providers.base import (
     Endpoint,
     ParseError,
     as_list,
-    expect_dict,
-    load_json,
-    notice_sort_key,
+    by_kind_newest_first,
+    epoch_seconds,
+    load_object,
     parse_time,
+    stated_or_worst,
     text_or_none,
     word_key,
 )
@@ -106,35 +106,19 @@ class StatuspalAdapter(Adapter):
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [Endpoint("summary", summary_url(base_url))]
 
-    def classify(self, body: bytes, filename: str = "") -> str:
-        return "summary"
-
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        body = bodies.get("summary")
-        if body is None:
-            raise ParseError(f"statuspal: expected a 'summary' body, got {sorted(bodies)}")
-        doc = expect_dict(load_json(body, "statuspal summary"), "statuspal summary")
+        doc = load_object(self.body(bodies), "statuspal summary")
         page = doc.get("status_page")
         if not isinstance(page, dict):
             raise ParseError("statuspal: not a Statuspal summary (no status_page object)")
 
         components = parse_services(doc.get("services"))
-        incidents: list[Incident] = []
-        maintenances: list[Maintenance] = []
-        for field, kind in (("incidents", "incident"), ("info_notices", "info"),
-                            ("maintenances", "active"), ("upcoming_maintenances", "upcoming")):
-            for raw in as_list(doc.get(field)):
-                if isinstance(raw, dict) and raw.get("id") is not None:
-                    notice = parse_notice(raw, kind)
-                    if isinstance(notice, Maintenance):
-                        maintenances.append(notice)
-                    else:
-                        incidents.append(notice)
-
+        incidents, maintenances = by_kind_newest_first(
+            parse_notice(raw, kind)
+            for field, kind in (("incidents", "incident"), ("info_notices", "info"),
+                                ("maintenances", "active"), ("upcoming_maintenances", "upcoming"))
+            for raw in as_list(doc.get(field)) if isinstance(raw, dict) and raw.get("id") is not None)
         raw_type = text_or_none(page.get("current_incident_type"))
-        overall = INCIDENT_TYPE_STATUS.get(word_key(raw_type))
-        if overall is None:
-            overall = worst_status(c.status for c in components) if components else ComponentStatus.unknown
         url = text_or_none(page.get("url"))
         if url and "://" not in url:
             url = f"https://{url}"
@@ -143,11 +127,11 @@ class StatuspalAdapter(Adapter):
             name=text_or_none(page.get("name")),
             url=url or base_url,
             page_id=text_or_none(page.get("subdomain")),
-            status=overall,
+            status=stated_or_worst(INCIDENT_TYPE_STATUS.get(word_key(raw_type)), components),
             raw_status=raw_type,
             components=components,
-            incidents=sorted(incidents, key=notice_sort_key),
-            maintenances=sorted(maintenances, key=notice_sort_key),
+            incidents=incidents,
+            maintenances=maintenances,
         )
 
 
@@ -242,5 +226,4 @@ def parse_notice(raw: dict[str, Any], kind: str) -> Incident | Maintenance:
 
 
 def _update_time(update: dict[str, Any]) -> float:
-    when = parse_time(update.get("inserted_at") or update.get("posted_at"))
-    return when.timestamp() if when else 0.0
+    return epoch_seconds(parse_time(update.get("inserted_at") or update.get("posted_at")))

@@ -29,7 +29,6 @@ from aggregator.model import (
     Maintenance,
     MaintenanceStatus,
     Snapshot,
-    Update,
     worst_status,
 )
 from providers.base import (
@@ -38,9 +37,12 @@ from providers.base import (
     Endpoint,
     ParseError,
     as_list,
-    expect_dict,
-    load_json,
+    latest_update,
+    load_object,
+    open_impact_status,
     parse_time,
+    started_sort_key,
+    stated_or_worst,
     strip_html,
     text_or_none,
 )
@@ -80,16 +82,8 @@ class AppleAdapter(Adapter):
         target = DEVELOPER_URL if "developer" in url.lower() else CONSUMER_URL
         return [Endpoint("status", target, accept="application/javascript, application/json;q=0.9, */*;q=0.5")]
 
-    def classify(self, body: bytes, filename: str = "") -> str:
-        return "status"
-
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        body = bodies.get("status")
-        if body is None:
-            if len(bodies) != 1:
-                raise ParseError("apple: expected the system status body")
-            body = next(iter(bodies.values()))
-        doc = expect_dict(load_json(body, "apple system status"), "apple system status")
+        doc = load_object(self.body(bodies), "apple system status")
         if not isinstance(doc.get("services"), list):
             raise ParseError("apple system status: no services list")
         components: list[Component] = []
@@ -108,8 +102,7 @@ class AppleAdapter(Adapter):
                 grouped.setdefault(key, []).append((name, redirect, event))
                 if _is_open(event) and _started(event):
                     impact = event_impact(text_or_none(event.get("statusType")), text_or_none(event.get("usersAffected")))
-                    statuses.append(IMPACT_TO_STATUS[impact] if impact is not Impact.none
-                                    else ComponentStatus.degraded_performance)
+                    statuses.append(open_impact_status(impact))
                     words.append(str(event.get("statusType") or ""))
             status = worst_status(statuses)
             components.append(Component(
@@ -125,21 +118,17 @@ class AppleAdapter(Adapter):
                 maintenances.append(notice)
             else:
                 incidents.append(notice)
-        incidents.sort(key=_newest)
-        maintenances.sort(key=_newest)
+        incidents.sort(key=started_sort_key)
+        maintenances.sort(key=started_sort_key)
         banner = text_or_none(doc.get("drMessage")) if doc.get("drpost") else None
         return Snapshot(
             platform=self.platform,
             name="Apple Developer System Status" if "developer" in (base_url or "").lower() else "Apple System Status",
             url=base_url,
-            status=worst_status(c.status for c in components) if components else ComponentStatus.unknown,
+            status=stated_or_worst(None, components),
             description=strip_html(banner) if banner else None,
             components=components, incidents=incidents, maintenances=maintenances,
         )
-
-
-def _newest(notice: Incident | Maintenance) -> float:
-    return -(notice.started_at.timestamp() if notice.started_at else 0.0)
 
 
 def _is_open(event: dict[str, Any]) -> bool:
@@ -201,12 +190,8 @@ def parse_event(key: str, copies: list[tuple[str, str | None, dict[str, Any]]],
         low = (raw_status or "").lower()
         status = MaintenanceStatus.completed if not is_open else (
             MaintenanceStatus.scheduled if low in {"upcoming", "scheduled"} else MaintenanceStatus.in_progress)
-        update = Update(id=f"{key}@{posted.isoformat() if posted else 'latest'}", status=status.value,
-                        raw_status=raw_status, body=body, created_at=posted)
         return Maintenance(**common, status=status, impact=Impact.maintenance,
-                           scheduled_for=min(starts) if starts else None,
-                           scheduled_until=max(ends) if ends else None, updates=[update])
+                           scheduled_for=min(starts) if starts else None, scheduled_until=max(ends) if ends else None,
+                           updates=[latest_update(key, status, raw_status, body, posted)])
     status_i = IncidentStatus.investigating if is_open else IncidentStatus.resolved
-    update = Update(id=f"{key}@{posted.isoformat() if posted else 'latest'}", status=status_i.value,
-                    raw_status=raw_status, body=body, created_at=posted)
-    return Incident(**common, status=status_i, impact=impact, updates=[update])
+    return Incident(**common, status=status_i, impact=impact, updates=[latest_update(key, status_i, raw_status, body, posted)])

@@ -21,7 +21,7 @@ from aggregator.model import (
     MaintenanceStatus,
     Snapshot,
 )
-from providers.base import Adapter, Bodies, Endpoint, ParseError
+from providers.base import Adapter, Bodies, Endpoint
 from providers.feed import (
     FEED_ACCEPT,
     FeedEntry,
@@ -90,16 +90,8 @@ class AzureAdapter(Adapter):
         url = base_url.strip() if "feed" in parts.path.lower() else FEED_URL
         return [Endpoint("feed", url, accept=FEED_ACCEPT)]
 
-    def classify(self, body: bytes, filename: str = "") -> str:
-        return "feed"
-
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        body = bodies.get("feed")
-        if body is None:
-            if len(bodies) != 1:
-                raise ParseError("azure: expected the status feed")
-            body = next(iter(bodies.values()))
-        doc = read_feed(body)
+        doc = read_feed(self.body(bodies))
         notices = []
         components: dict[str, Component] = {}
         for entry in doc.entries:  # newest first: the first mention of a service-region wins
@@ -125,9 +117,7 @@ class AzureAdapter(Adapter):
             maintenances=maintenances,
         )
 
-    def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
-        snap = self.build(bodies, base_url)
-        return [*snap.incidents, *snap.maintenances]
+    build_history = Adapter.build_notices
 
 
 def _component_status(notice: Incident | Maintenance) -> ComponentStatus:

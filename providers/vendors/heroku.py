@@ -25,7 +25,6 @@ from aggregator.model import (
     MaintenanceStatus,
     Snapshot,
     Update,
-    worst_status,
 )
 from providers.base import (
     Adapter,
@@ -33,11 +32,14 @@ from providers.base import (
     Endpoint,
     ParseError,
     as_list,
-    expect_dict,
+    epoch_seconds,
+    impacts_of,
     join_url,
-    load_json,
+    load_object,
     parse_time,
+    stated_or_worst,
     text_or_none,
+    word_key,
 )
 
 COLOR_STATUS: dict[str, ComponentStatus] = {
@@ -46,8 +48,7 @@ COLOR_STATUS: dict[str, ComponentStatus] = {
     "yellow": ComponentStatus.degraded_performance,
     "red": ComponentStatus.major_outage,
 }
-COLOR_IMPACT: dict[str, Impact] = {"green": Impact.none, "blue": Impact.maintenance,
-                                   "yellow": Impact.minor, "red": Impact.critical}
+COLOR_IMPACT = impacts_of(COLOR_STATUS)
 # update_type -> incident lifecycle; "update" keeps the state before it.
 UPDATE_INCIDENT: dict[str, IncidentStatus] = {
     "investigating": IncidentStatus.investigating,
@@ -76,16 +77,8 @@ class HerokuAdapter(Adapter):
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [Endpoint("current", join_url(base_url, "api/v4/current-status"))]
 
-    def classify(self, body: bytes, filename: str = "") -> str:
-        return "current"
-
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        body = bodies.get("current")
-        if body is None:
-            if len(bodies) != 1:
-                raise ParseError("heroku: expected the current-status body")
-            body = next(iter(bodies.values()))
-        doc = expect_dict(load_json(body, "heroku current-status"), "heroku current-status")
+        doc = load_object(self.body(bodies), "heroku current-status")
         if not any(k in doc for k in ("status", "incidents", "scheduled")):
             raise ParseError("heroku current-status: no status, incidents or scheduled key")
         components = []
@@ -94,14 +87,14 @@ class HerokuAdapter(Adapter):
                 color = text_or_none(row.get("status"))
                 components.append(Component(
                     id=str(row["system"]), name=str(row["system"]), position=position,
-                    status=COLOR_STATUS.get((color or "").lower(), ComponentStatus.unknown), raw_status=color,
+                    status=COLOR_STATUS.get(word_key(color), ComponentStatus.unknown), raw_status=color,
                 ))
         incidents = [parse_incident(raw) for raw in as_list(doc.get("incidents")) if isinstance(raw, dict)]
         maintenances = [parse_maintenance(raw) for raw in as_list(doc.get("scheduled")) if isinstance(raw, dict)]
         worst = max(components, key=lambda c: SEVERITY[c.status], default=None)
         return Snapshot(
             platform=self.platform, name="Heroku", url=base_url,
-            status=worst_status(c.status for c in components) if components else ComponentStatus.unknown,
+            status=stated_or_worst(None, components),
             raw_status=worst.raw_status if worst else None,
             components=components, incidents=incidents, maintenances=maintenances,
         )
@@ -132,8 +125,7 @@ def _updates(raw: dict[str, Any], iid: str, table: dict[str, Any], start: Any) -
 
 
 def _ts(value: Any) -> float:
-    when = parse_time(value)
-    return when.timestamp() if when else 0.0
+    return epoch_seconds(parse_time(value))
 
 
 def _common(raw: dict[str, Any], updates: list[Update]) -> dict[str, Any]:

@@ -8,17 +8,18 @@ adapter reads it faithfully and leaves staleness to ``time``.
 
 from __future__ import annotations
 
-from aggregator.model import Component, ComponentStatus, Snapshot, worst_status
+from aggregator.model import Component, ComponentStatus, Snapshot
 from providers.base import (
     Adapter,
     Bodies,
     Endpoint,
     ParseError,
-    expect_dict,
     join_url,
-    load_json,
+    load_object,
     parse_time,
+    stated_or_worst,
     text_or_none,
+    word_key,
 )
 
 WORDS: dict[str, ComponentStatus] = {
@@ -37,16 +38,8 @@ class StripeAdapter(Adapter):
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [Endpoint("current", join_url(base_url, "current"))]
 
-    def classify(self, body: bytes, filename: str = "") -> str:
-        return "current"
-
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        body = bodies.get("current")
-        if body is None:
-            if len(bodies) != 1:
-                raise ParseError("stripe: expected the /current body")
-            body = next(iter(bodies.values()))
-        doc = expect_dict(load_json(body, "stripe /current"), "stripe /current")
+        doc = load_object(self.body(bodies), "stripe /current")
         statuses = doc.get("statuses") if isinstance(doc.get("statuses"), dict) else {}
         if not statuses and "largestatus" not in doc:
             raise ParseError("stripe /current: no statuses or largestatus")
@@ -56,16 +49,11 @@ class StripeAdapter(Adapter):
             raw = text_or_none(word)
             components.append(Component(
                 id=str(name), name=str(name), position=position, updated_at=when,
-                status=WORDS.get((raw or "").lower(), ComponentStatus.unknown), raw_status=raw,
+                status=WORDS.get(word_key(raw), ComponentStatus.unknown), raw_status=raw,
             ))
         large = text_or_none(doc.get("largestatus"))
-        if large and large.lower() in WORDS:
-            overall = WORDS[large.lower()]
-        elif components:
-            overall = worst_status(c.status for c in components)
-        else:
-            overall = ComponentStatus.unknown
         return Snapshot(
-            platform=self.platform, name="Stripe", url=base_url, status=overall, raw_status=large,
+            platform=self.platform, name="Stripe", url=base_url,
+            status=stated_or_worst(WORDS.get(word_key(large)), components), raw_status=large,
             description=text_or_none(doc.get("message")), components=components,
         )
