@@ -38,11 +38,13 @@ from providers.base import (
     Endpoint,
     ParseError,
     as_list,
+    by_kind_newest_first,
     expect_dict,
+    int_or_none,
     join_url,
     load_json,
-    notice_sort_key,
     parse_time,
+    sort_updates,
     text_or_none,
     word_key,
 )
@@ -115,11 +117,7 @@ class CachetAdapter(Adapter):
         return "components"
 
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        if not bodies:
-            raise ParseError("cachet: nothing to parse")
-        unknown = set(bodies) - set(self.keys)
-        if unknown:
-            raise ParseError(f"cachet: unknown body keys {sorted(unknown)} (expected {self.keys})")
+        self.check_keys(bodies)
         lists = {key: _data(load_json(body, f"cachet {key}"), key) for key, body in bodies.items()}
 
         groups = lists.get("groups", [])
@@ -131,14 +129,10 @@ class CachetAdapter(Adapter):
         components = [parse_component(c, group_names) for c in raw_components
                       if c.get("id") is not None and not _is_hidden(c, "enabled")]
 
-        incidents: list[Incident] = []
-        maintenances: list[Maintenance] = []
-        for raw in lists.get("incidents", []):
-            if _is_hidden(raw, "visible"):
-                continue
-            notice = parse_incident(raw)
-            (maintenances if isinstance(notice, Maintenance) else incidents).append(notice)  # type: ignore[arg-type]
-        maintenances += [parse_schedule(raw) for raw in lists.get("schedules", [])]
+        incidents, maintenances = by_kind_newest_first([
+            *(parse_incident(raw) for raw in lists.get("incidents", []) if not _is_hidden(raw, "visible")),
+            *(parse_schedule(raw) for raw in lists.get("schedules", [])),
+        ])
 
         overall = worst_status(c.status for c in components) if components else ComponentStatus.operational
         if components and all(c.status is ComponentStatus.unknown for c in components):
@@ -148,20 +142,17 @@ class CachetAdapter(Adapter):
             url=base_url,
             status=overall,
             components=components,
-            incidents=sorted(incidents, key=notice_sort_key),
-            maintenances=sorted(maintenances, key=notice_sort_key),
+            incidents=incidents,
+            maintenances=maintenances,
         )
 
-    def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
-        snap = self.build(bodies, base_url)
-        return [*snap.incidents, *snap.maintenances]
+    build_history = Adapter.build_notices
 
 
 def parse_component(c: dict[str, Any], group_names: dict[str, str]) -> Component:
     cid = str(c["id"])
     code = word_key(c.get("status"))
     group_id = word_key(c.get("group_id"))
-    order = c.get("order")
     return Component(
         id=cid,
         name=str(c.get("name") or cid).strip(),
@@ -169,7 +160,7 @@ def parse_component(c: dict[str, Any], group_names: dict[str, str]) -> Component
         status=COMPONENT_STATUS.get(code, ComponentStatus.unknown),
         raw_status=text_or_none(c.get("status_name")) or text_or_none(c.get("status")),
         description=text_or_none(c.get("description")),
-        position=order if isinstance(order, int) and not isinstance(order, bool) else None,
+        position=int_or_none(c.get("order")),
         updated_at=parse_time(c.get("updated_at")),
     )
 
@@ -206,7 +197,7 @@ def parse_incident(raw: dict[str, Any]) -> Incident | Maintenance:
             body=message,
             created_at=started,
         ))
-    updates.sort(key=lambda u: u.created_at.timestamp() if u.created_at else 0.0, reverse=True)
+    sort_updates(updates)
 
     common: dict[str, Any] = {
         "id": iid,

@@ -35,7 +35,6 @@ from aggregator.model import (
     Maintenance,
     MaintenanceStatus,
     Snapshot,
-    Update,
     worst_status,
 )
 from providers.base import (
@@ -45,9 +44,11 @@ from providers.base import (
     ParseError,
     as_list,
     classify_html,
-    expect_dict,
     join_url,
+    keep_worst,
+    latest_update,
     load_json,
+    load_object,
     looks_like_html,
     notice_sort_key,
     parse_time,
@@ -55,7 +56,7 @@ from providers.base import (
     text_or_none,
     word_key,
 )
-from providers.statuspage import component_status, parse_components, parse_notice
+from providers.statuspage import component_status, page_and_status, parse_components, parse_notice
 
 # Widget impact words are component statuses; mapped onto the incident impact ladder.
 WIDGET_IMPACT = {
@@ -118,18 +119,12 @@ class IncidentIOAdapter(Adapter):
 
     # ------------------------------------------------------------------------------------------
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        if not bodies:
-            raise ParseError("incidentio: nothing to parse")
-        unknown = set(bodies) - set(self.keys)
-        if unknown:
-            raise ParseError(f"incidentio: unknown body keys {sorted(unknown)} (expected {self.keys})")
-        compat = {key: expect_dict(load_json(bodies[key], f"incidentio {key}"), f"incidentio {key}")
-                  for key in ("summary", "incidents") if key in bodies}
-        widget = (expect_dict(load_json(bodies["widget"], "incidentio widget"), "incidentio widget")
-                  if "widget" in bodies else None)
+        self.check_keys(bodies)
+        compat = {key: load_object(bodies[key], f"incidentio {key}") for key in ("summary", "incidents") if key in bodies}
+        widget = load_object(bodies["widget"], "incidentio widget") if "widget" in bodies else None
         feed = parse_feed(bodies["feed"]) if "feed" in bodies else None
 
-        page: dict[str, Any] = next((d["page"] for d in compat.values() if isinstance(d.get("page"), dict)), {})
+        page, status_doc = page_and_status(compat.values())
         page_url = text_or_none(page.get("url")) or (text_or_none(widget.get("page_url")) if widget else None) \
             or (feed.url if feed else None) or base_url
         name = text_or_none(page.get("name")) or (text_or_none(widget.get("page_title")) if widget else None) \
@@ -181,10 +176,10 @@ class IncidentIOAdapter(Adapter):
                             notice = notice.model_copy(update={"component_ids": previous.component_ids})
                         keep(notice)
 
-        status_doc = next((d["status"] for d in compat.values() if isinstance(d.get("status"), dict)), {})
         indicator = text_or_none(status_doc.get("indicator"))
-        if indicator and indicator.lower() in INDICATOR_TO_STATUS:
-            overall = INDICATOR_TO_STATUS[indicator.lower()]
+        stated = INDICATOR_TO_STATUS.get(word_key(indicator))
+        if stated is not None:
+            overall = stated
         elif components:
             overall = worst_status([c.status for c in components]
                                    + [ComponentStatus.under_maintenance for m in maintenances.values()
@@ -208,9 +203,7 @@ class IncidentIOAdapter(Adapter):
             maintenances=sorted(maintenances.values(), key=notice_sort_key),
         )
 
-    def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
-        snap = self.build(bodies, base_url)
-        return [*snap.incidents, *snap.maintenances]
+    build_history = Adapter.build_notices
 
 
 # ------------------------------------------------------------------------------------------------
@@ -230,16 +223,13 @@ def _widget_components(widget: dict[str, Any]) -> dict[str, Component]:
             if not isinstance(ac, dict) or ac.get("id") is None:
                 continue
             raw_status = text_or_none(ac.get("current_status"))
-            component = Component(
+            keep_worst(out, Component(
                 id=str(ac["id"]),
                 name=str(ac.get("name") or ac["id"]).strip(),
                 group=text_or_none(ac.get("group_name")),
                 status=component_status(raw_status),
                 raw_status=raw_status,
-            )
-            seen = out.get(component.id)
-            if seen is None or worst_status([seen.status, component.status]) != seen.status:
-                out[component.id] = component
+            ))
     return out
 
 
@@ -264,8 +254,7 @@ def _widget_notices(widget: dict[str, Any]) -> list[Incident | Maintenance]:
         if field == "ongoing_incidents":
             status = IncidentStatus(word) if word in INCIDENT_WORDS else IncidentStatus.investigating
             raw_impact = text_or_none(item.get("current_worst_impact"))
-            updates = [Update(id=f"{item['id']}@{updated.isoformat() if updated else 'latest'}", status=status.value,
-                              raw_status=raw_status, body=message, created_at=updated)] if message or updated else []
+            updates = [latest_update(common["id"], status, raw_status, message, updated)] if message or updated else []
             notices.append(Incident(**common, status=status, impact=WIDGET_IMPACT.get(word_key(raw_impact), Impact.none),
                                     raw_impact=raw_impact, updates=updates))
         else:
@@ -273,8 +262,7 @@ def _widget_notices(widget: dict[str, Any]) -> list[Incident | Maintenance]:
                        else MaintenanceStatus.scheduled)
             status = WIDGET_MAINTENANCE_STATUS.get(word, default)
             started = parse_time(item.get("started_at"))
-            updates = [Update(id=f"{item['id']}@{updated.isoformat() if updated else 'latest'}", status=status.value,
-                              raw_status=raw_status, body=message, created_at=updated)] if message or updated else []
+            updates = [latest_update(common["id"], status, raw_status, message, updated)] if message or updated else []
             notices.append(Maintenance(
                 **common, status=status, started_at=started,
                 scheduled_for=started or parse_time(item.get("starts_at")),
@@ -337,31 +325,25 @@ def parse_feed(body: bytes) -> ParsedFeed:
             "url": re.sub(r"(?<!:)//+", "/", link) if link else None,
             "component_ids": list(dict.fromkeys(name for name, _status in listed)),
         }
-        update_id = f"{notice_id}@{updated.isoformat() if updated else 'latest'}"
         if word in FEED_MAINTENANCE_STATUS and word not in INCIDENT_WORDS:
             m_status = FEED_MAINTENANCE_STATUS[word]
             notices.append(Maintenance(
                 **common, status=m_status,
                 resolved_at=updated if m_status is MaintenanceStatus.completed else None,
-                updates=[Update(id=update_id, status=m_status.value, raw_status=raw_status, body=body_text,
-                                created_at=updated)]))
+                updates=[latest_update(notice_id, m_status, raw_status, body_text, updated)]))
         else:
             i_status = IncidentStatus(word) if word in INCIDENT_WORDS else IncidentStatus.investigating
             notices.append(Incident(
                 **common, status=i_status,
                 # The entry's time is its latest update; for a closed incident that is the resolution.
                 resolved_at=updated if i_status in INCIDENT_CLOSED else None,
-                updates=[Update(id=update_id, status=i_status.value, raw_status=raw_status, body=body_text,
-                                created_at=updated)]))
+                updates=[latest_update(notice_id, i_status, raw_status, body_text, updated)]))
         when = updated or datetime.min.replace(tzinfo=UTC)
         # The same name can appear twice in one entry (two components in different groups): keep the worst.
         per_entry: dict[str, Component] = {}
         for comp_name, comp_raw in listed:
-            comp = Component(id=comp_name, name=comp_name, status=component_status(word_key(comp_raw)),
-                             raw_status=comp_raw, updated_at=updated)
-            seen = per_entry.get(comp_name)
-            if seen is None or worst_status([seen.status, comp.status]) != seen.status:
-                per_entry[comp_name] = comp
+            keep_worst(per_entry, Component(id=comp_name, name=comp_name, status=component_status(word_key(comp_raw)),
+                                            raw_status=comp_raw, updated_at=updated))
         for comp_name, comp in per_entry.items():
             if comp_name not in newest or when > newest[comp_name][0]:
                 newest[comp_name] = (when, comp)

@@ -40,9 +40,10 @@ from providers.base import (
     Endpoint,
     ParseError,
     as_list,
-    expect_dict,
+    impacts_of,
     join_url,
     load_json,
+    load_object,
     notice_sort_key,
     parse_time,
     text_or_none,
@@ -57,14 +58,7 @@ COMPONENT_STATUS = {
     "minoroutage": ComponentStatus.partial_outage,
     "majoroutage": ComponentStatus.major_outage,
 }
-IMPACT = {
-    "operational": Impact.none,
-    "undermaintenance": Impact.maintenance,
-    "degradedperformance": Impact.minor,
-    "partialoutage": Impact.major,
-    "minoroutage": Impact.major,
-    "majoroutage": Impact.critical,
-}
+IMPACT = impacts_of(COMPONENT_STATUS)
 PAGE_STATUS = {
     "up": ComponentStatus.operational,
     # The page admits a problem; how bad comes from the incidents and components.
@@ -107,8 +101,7 @@ class InstatusAdapter(Adapter):
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
         if not bodies:
             raise ParseError("instatus: nothing to parse")
-        docs = {key: expect_dict(load_json(body, f"instatus {key}"), f"instatus {key}")
-                for key, body in bodies.items()}
+        docs = {key: load_object(body, f"instatus {key}") for key, body in bodies.items()}
         summary = docs.get("summary")
         comp_doc = docs.get("components")
         if summary is not None and not any(k in summary for k in ("page", "activeIncidents", "activeMaintenances")):

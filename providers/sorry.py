@@ -30,7 +30,6 @@ from aggregator.model import (
     Maintenance,
     MaintenanceStatus,
     Snapshot,
-    worst_status,
 )
 from providers.base import (
     Adapter,
@@ -38,11 +37,13 @@ from providers.base import (
     Endpoint,
     ParseError,
     as_list,
-    expect_dict,
+    by_kind_newest_first,
+    int_or_none,
     join_url,
     load_json,
-    notice_sort_key,
+    load_object,
     parse_time,
+    stated_or_worst,
     text_or_none,
     word_key,
 )
@@ -103,12 +104,8 @@ class SorryAdapter(Adapter):
         return "status"
 
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        if not bodies:
-            raise ParseError("sorry: nothing to parse")
-        unknown = set(bodies) - set(self.keys)
-        if unknown:
-            raise ParseError(f"sorry: unknown body keys {sorted(unknown)} (expected {self.keys})")
-        docs = {key: expect_dict(load_json(body, f"sorry {key}"), f"sorry {key}") for key, body in bodies.items()}
+        self.check_keys(bodies)
+        docs = {key: load_object(body, f"sorry {key}") for key, body in bodies.items()}
         status_doc = docs.get("status")
         page = status_doc.get("page") if status_doc else None
         if status_doc is not None and not isinstance(page, dict):
@@ -119,29 +116,19 @@ class SorryAdapter(Adapter):
                 raise ParseError(f"sorry: {key} document has no {key} list")
 
         components = parse_components(_items(docs["components"], "components")) if "components" in docs else []
-        incidents: list[Incident] = []
-        maintenances: list[Maintenance] = []
-        for raw in _items(docs["notices"], "notices") if "notices" in docs else []:
-            notice = parse_notice(raw)
-            if isinstance(notice, Maintenance):
-                maintenances.append(notice)
-            else:
-                incidents.append(notice)
-
+        incidents, maintenances = by_kind_newest_first(
+            parse_notice(raw) for raw in (_items(docs["notices"], "notices") if "notices" in docs else []))
         raw_state = text_or_none(page.get("state"))
-        overall = STATE.get(word_key(raw_state))
-        if overall is None:
-            overall = worst_status(c.status for c in components) if components else ComponentStatus.unknown
         return Snapshot(
             platform=self.platform,
             name=text_or_none(page.get("name")),
             url=text_or_none(page.get("url")) or base_url,
-            status=overall,
+            status=stated_or_worst(STATE.get(word_key(raw_state)), components),
             raw_status=raw_state,
             description=text_or_none(page.get("state_text")),
             components=components,
-            incidents=sorted(incidents, key=notice_sort_key),
-            maintenances=sorted(maintenances, key=notice_sort_key),
+            incidents=incidents,
+            maintenances=maintenances,
         )
 
 
@@ -154,7 +141,6 @@ def parse_components(raws: list[dict[str, Any]]) -> list[Component]:
         if cid in parents:
             continue
         raw_state = text_or_none(c.get("state"))
-        position = c.get("position")
         parent = text_or_none(c.get("parent_id"))
         out.append(Component(
             id=cid,
@@ -163,7 +149,7 @@ def parse_components(raws: list[dict[str, Any]]) -> list[Component]:
             status=STATE.get(word_key(raw_state), ComponentStatus.unknown),
             raw_status=raw_state,
             description=text_or_none(c.get("description")),
-            position=position if isinstance(position, int) and not isinstance(position, bool) else None,
+            position=int_or_none(c.get("position")),
             updated_at=parse_time(c.get("updated_at")),
         ))
     return out

@@ -7,6 +7,7 @@ adapter so that ``upstream parse statuspage`` takes any file a Statuspage page s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from aggregator.model import (
@@ -20,7 +21,6 @@ from aggregator.model import (
     MaintenanceStatus,
     Snapshot,
     Update,
-    worst_status,
 )
 from providers.base import (
     Adapter,
@@ -28,11 +28,16 @@ from providers.base import (
     Endpoint,
     ParseError,
     as_list,
-    expect_dict,
+    int_or_none,
     join_url,
     load_json,
+    load_object,
+    notice_sort_key,
     parse_time,
+    sort_updates,
+    stated_or_worst,
     text_or_none,
+    word_key,
 )
 
 COMPONENT_STATUSES = {s.value for s in ComponentStatus} - {"unknown"}
@@ -97,17 +102,12 @@ class StatuspageAdapter(Adapter):
 
             snap = FeedAdapter().build({"feed": bodies["feed"]}, base_url)
             return snap.model_copy(update={"platform": self.platform})
-        docs = {key: expect_dict(load_json(body, f"statuspage {key}"), f"statuspage {key}")
-                for key, body in bodies.items() if key != "feed"}
+        docs = {key: load_object(body, f"statuspage {key}") for key, body in bodies.items() if key != "feed"}
         for key, doc in docs.items():
             for field in ("components", "incidents", "scheduled_maintenances"):
                 if doc.get(field) is not None and not isinstance(doc[field], list):
                     raise ParseError(f"statuspage {key}: {field!r} is not a list")
-        page = {}
-        for doc in docs.values():
-            if isinstance(doc.get("page"), dict):
-                page = doc["page"]
-                break
+        page, status_doc = page_and_status(docs.values())
         tz = text_or_none(page.get("time_zone"))
         page_url = text_or_none(page.get("url")) or base_url
         if not any(k in doc for doc in docs.values() for k in
@@ -142,36 +142,29 @@ class StatuspageAdapter(Adapter):
                     assert isinstance(notice, Maintenance)
                     maintenances[notice.id] = notice
 
-        status_doc = next((d["status"] for d in docs.values() if isinstance(d.get("status"), dict)), {})
         indicator = text_or_none(status_doc.get("indicator"))
-        if indicator and indicator.lower() in INDICATOR_TO_STATUS:
-            overall = INDICATOR_TO_STATUS[indicator.lower()]
-        elif components:
-            overall = worst_status(c.status for c in components)
-        else:
-            overall = ComponentStatus.unknown
         return Snapshot(
             platform=self.platform,
             name=text_or_none(page.get("name")),
             url=page_url,
             page_id=text_or_none(page.get("id")),
-            status=overall,
+            status=stated_or_worst(INDICATOR_TO_STATUS.get(word_key(indicator)), components),
             raw_status=indicator,
             description=text_or_none(status_doc.get("description")),
             components=components,
-            incidents=sorted(incidents.values(), key=_newest_first),
-            maintenances=sorted(maintenances.values(), key=_newest_first),
+            incidents=sorted(incidents.values(), key=notice_sort_key),
+            maintenances=sorted(maintenances.values(), key=notice_sort_key),
         )
 
-    def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
-        snap = self.build(bodies, base_url)
-        return [*snap.incidents, *snap.maintenances]
+    build_history = Adapter.build_notices
 
 
-def _newest_first(notice: Incident | Maintenance) -> tuple[float, str]:
-    when = notice.started_at or notice.scheduled_for or notice.updated_at if isinstance(notice, Maintenance) \
-        else notice.started_at or notice.updated_at
-    return (-(when.timestamp() if when else 0.0), notice.id)
+def page_and_status(docs: Iterable[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``page`` and ``status`` objects of the first documents that carry them ({} where none does)."""
+    listed = list(docs)
+    page = next((d["page"] for d in listed if isinstance(d.get("page"), dict)), {})
+    status = next((d["status"] for d in listed if isinstance(d.get("status"), dict)), {})
+    return page, status
 
 
 def parse_components(raw_components: Any, tz: str | None) -> list[Component]:
@@ -191,7 +184,6 @@ def parse_components(raw_components: Any, tz: str | None) -> list[Component]:
             continue
         group_id = text_or_none(c.get("group_id")) or child_group.get(cid)
         raw_status = text_or_none(c.get("status"))
-        position = c.get("position")
         out.append(Component(
             id=cid,
             name=str(c.get("name") or cid).strip(),
@@ -199,7 +191,7 @@ def parse_components(raw_components: Any, tz: str | None) -> list[Component]:
             status=component_status(raw_status),
             raw_status=raw_status,
             description=text_or_none(c.get("description")),
-            position=position if isinstance(position, int) and not isinstance(position, bool) else None,
+            position=int_or_none(c.get("position")),
             updated_at=parse_time(c.get("updated_at"), tz),
             only_show_if_degraded=c.get("only_show_if_degraded") is True,
         ))
@@ -220,7 +212,7 @@ def parse_updates(raw_updates: Any, tz: str | None, allowed: set[str]) -> list[U
             body=str(u.get("body") or ""),
             created_at=parse_time(u.get("display_at") or u.get("created_at"), tz),
         ))
-    updates.sort(key=lambda u: u.created_at.timestamp() if u.created_at else 0.0, reverse=True)
+    sort_updates(updates)
     return updates
 
 

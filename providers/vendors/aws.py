@@ -26,7 +26,6 @@ from urllib.parse import urlsplit
 
 from aggregator.model import (
     IMPACT_RANK,
-    IMPACT_TO_STATUS,
     SEVERITY,
     Component,
     ComponentStatus,
@@ -44,9 +43,15 @@ from providers.base import (
     Endpoint,
     ParseError,
     as_list,
-    expect_dict,
+    epoch_seconds,
+    impacts_of,
+    keep_worst,
     load_json,
+    load_object,
+    open_impact_status,
     parse_time,
+    sort_updates,
+    started_sort_key,
     strip_html,
     text_or_none,
 )
@@ -67,7 +72,7 @@ CODE_STATUS: dict[str, ComponentStatus] = {
     "2": ComponentStatus.partial_outage,
     "3": ComponentStatus.major_outage,
 }
-CODE_IMPACT: dict[str, Impact] = {"0": Impact.none, "1": Impact.minor, "2": Impact.major, "3": Impact.critical}
+CODE_IMPACT = impacts_of(CODE_STATUS)
 _SLUG_RE = re.compile(r"^(?P<service>.+?)-(?P<region>[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d+|us-standard)$")
 # Legacy region aliases (S3's "US Standard" is us-east-1).
 _REGION_ALIASES = {"us-standard": "us-east-1"}
@@ -82,10 +87,6 @@ def split_slug(slug: str) -> tuple[str, str | None]:
         return slug, None
     region = match.group("region")
     return match.group("service"), _REGION_ALIASES.get(region, region)
-
-
-def _ts(value: datetime | None) -> float:
-    return value.timestamp() if value else 0.0
 
 
 def _code(value: Any) -> str | None:
@@ -129,8 +130,7 @@ class AwsAdapter(Adapter):
         name, incidents, components = self._collect(bodies)
         open_incidents = [i for i in incidents if i.is_open]
         closed = [i for i in incidents if not i.is_open][: self.recent_closed]
-        implied = [IMPACT_TO_STATUS[i.impact] if i.impact is not Impact.none else ComponentStatus.degraded_performance
-                   for i in open_incidents]
+        implied = [open_impact_status(i.impact) for i in open_incidents]
         return Snapshot(
             platform=self.platform, name=name, url=base_url,
             status=worst_status([*(c.status for c in components), *implied]),
@@ -158,7 +158,7 @@ class AwsAdapter(Adapter):
                     incidents.append(incident)
                     _merge(components, touched)
         if "legacy" in bodies:
-            doc = expect_dict(load_json(bodies["legacy"], "aws data.json"), "aws data.json")
+            doc = load_object(bodies["legacy"], "aws data.json")
             legacy = parse_legacy(doc)
             incidents.extend(legacy)
             _merge(components, _legacy_components(doc, legacy))
@@ -176,15 +176,13 @@ def _dedupe(incidents: list[Incident]) -> list[Incident]:
     seen: dict[str, Incident] = {}
     for incident in incidents:
         seen.setdefault(incident.id, incident)
-    return sorted(seen.values(), key=lambda i: -_ts(i.started_at))
+    return sorted(seen.values(), key=started_sort_key)
 
 
 def _merge(into: dict[str, Component], components: list[Component]) -> None:
     """Several events may name one service-region: the worst state wins."""
     for component in components:
-        known = into.get(component.id)
-        if known is None or SEVERITY[component.status] > SEVERITY[known.status]:
-            into[component.id] = component
+        keep_worst(into, component)
 
 
 def _service_component(slug: str, name: str | None, code: str | None, when: datetime | None = None) -> Component:
@@ -216,12 +214,12 @@ def parse_current_event(raw: dict[str, Any]) -> tuple[Incident, list[Component]]
             body=strip_html(str(entry.get("message") or "")),
             created_at=when,
         ))
-    updates.sort(key=lambda u: _ts(u.created_at), reverse=True)
+    sort_updates(updates)
     if closed and updates:
         updates[0] = updates[0].model_copy(update={"status": IncidentStatus.resolved.value})
     touched: dict[str, Component] = {}
     changes = [c for c in as_list(raw.get("impacted_service_status_changes")) if isinstance(c, dict)]
-    for change in sorted(changes, key=lambda c: _ts(parse_time(c.get("timestamp")))):  # latest change wins
+    for change in sorted(changes, key=lambda c: epoch_seconds(parse_time(c.get("timestamp")))):  # latest change wins
         if change.get("service"):
             s = str(change["service"])
             touched[s] = _service_component(s, text_or_none(change.get("service_name")),
@@ -353,7 +351,7 @@ def incidents_from_rss(entries: list[FeedEntry]) -> list[Incident]:
         groups.setdefault((slug, notice.title.lower()), []).append((entry, notice))
     out = []
     for (slug, _), posts in groups.items():
-        posts.sort(key=lambda p: _ts(p[1].started_at or p[1].updated_at))
+        posts.sort(key=lambda p: epoch_seconds(p[1].started_at or p[1].updated_at))
         first_entry, first = posts[0]
         latest = posts[-1][1]
         epoch = m.group("epoch") if (m := _GUID_SLUG_RE.search(first_entry.id)) else None
@@ -384,14 +382,10 @@ def incidents_from_rss(entries: list[FeedEntry]) -> list[Incident]:
 
 def _rss_components(incidents: list[Incident]) -> list[Component]:
     out: dict[str, Component] = {}
-    for incident in sorted(incidents, key=lambda i: _ts(i.updated_at)):
+    for incident in sorted(incidents, key=lambda i: epoch_seconds(i.updated_at)):
         for slug in incident.component_ids:
             service, region = split_slug(slug)
-            if incident.is_open:
-                status = IMPACT_TO_STATUS[incident.impact] if incident.impact is not Impact.none \
-                    else ComponentStatus.degraded_performance
-            else:
-                status = ComponentStatus.operational
+            status = open_impact_status(incident.impact) if incident.is_open else ComponentStatus.operational
             out[slug] = Component(id=slug, name=service, region=region, status=status,
                                   raw_status=incident.raw_status, updated_at=incident.updated_at)
     return list(out.values())

@@ -32,11 +32,14 @@ from providers.base import (
     Endpoint,
     ParseError,
     as_list,
-    expect_dict,
     join_url,
     load_json,
+    load_object,
     parse_time,
+    sort_updates,
+    started_sort_key,
     text_or_none,
+    word_key,
 )
 
 # status_impact (also the word on each update) -> component status, per platforms.md sec. 11.
@@ -133,10 +136,10 @@ class GcpAdapter(Adapter):
                     for pid, title in products_named:
                         if title:
                             names.setdefault(pid, title)
-            incidents.sort(key=lambda i: -(i.started_at.timestamp() if i.started_at else 0.0))
+            incidents.sort(key=started_sort_key)
         products: list[dict[str, Any]] = []
         if "products" in bodies:
-            pdoc = expect_dict(load_json(bodies["products"], "gcp products.json"), "gcp products.json")
+            pdoc = load_object(bodies["products"], "gcp products.json")
             products = [p for p in as_list(pdoc.get("products")) if isinstance(p, dict) and p.get("id")]
         if "incidents" not in bodies and "products" not in bodies:
             raise ParseError(f"gcp: no incidents or products body (got {', '.join(bodies)})")
@@ -196,7 +199,7 @@ def parse_incident(raw: dict[str, Any], base_url: str | None) -> tuple[Incident,
     closed = end is not None
     raw_impact = text_or_none(raw.get("status_impact"))
     severity = text_or_none(raw.get("severity"))
-    impact = STATUS_IMPACT.get(raw_impact or "") or SEVERITY_IMPACT.get((severity or "").lower(), Impact.none)
+    impact = STATUS_IMPACT.get(raw_impact or "") or SEVERITY_IMPACT.get(word_key(severity), Impact.none)
     updates = []
     for u in as_list(raw.get("updates")):
         if not isinstance(u, dict):
@@ -211,7 +214,7 @@ def parse_incident(raw: dict[str, Any], base_url: str | None) -> tuple[Incident,
             id=f"{iid}@{u.get('when') or u.get('created') or len(updates)}",
             status=status.value, raw_status=word, body=str(u.get("text") or "").strip(), created_at=when,
         ))
-    updates.sort(key=lambda u: u.created_at.timestamp() if u.created_at else 0.0, reverse=True)
+    sort_updates(updates)
     if closed:
         status = IncidentStatus.resolved
     elif updates and updates[0].raw_status == "AVAILABLE":

@@ -17,7 +17,6 @@ Maintenance items are read leniently (``name``/``message``, ``plannedStartTime``
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 from aggregator.model import (
@@ -31,7 +30,6 @@ from aggregator.model import (
     MaintenanceStatus,
     Snapshot,
     Update,
-    worst_status,
 )
 from providers.base import (
     Adapter,
@@ -39,9 +37,11 @@ from providers.base import (
     Endpoint,
     ParseError,
     as_list,
+    epoch_seconds,
     load_json,
     parse_time,
     site_root,
+    stated_or_worst,
     strip_html,
     text_or_none,
 )
@@ -87,10 +87,7 @@ class SalesforceAdapter(Adapter):
         return "instances"
 
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        body = bodies.get("instances")
-        if body is None:
-            raise ParseError(f"salesforce: no instances body (got {', '.join(bodies)})")
-        instances = load_json(body, "salesforce instances")
+        instances = load_json(self.body(bodies), "salesforce instances")
         if not isinstance(instances, list):
             raise ParseError("salesforce instances: expected a JSON array")
         titles = _localized_titles(bodies.get("localizations"))
@@ -124,7 +121,7 @@ class SalesforceAdapter(Adapter):
         worst = max(components, key=lambda c: SEVERITY[c.status], default=None)
         return Snapshot(
             platform=self.platform, name="Salesforce", url=base_url,
-            status=worst_status(c.status for c in components) if components else ComponentStatus.unknown,
+            status=stated_or_worst(None, components),
             raw_status=worst.raw_status if worst else None,
             components=components, incidents=incidents, maintenances=maintenances,
         )
@@ -149,10 +146,6 @@ def _localized_titles(body: bytes | None) -> dict[str, str]:
             if text:
                 out[str(row["modelKey"])] = text
     return out
-
-
-def _ts(when: datetime | None) -> float:
-    return when.timestamp() if when else 0.0
 
 
 def _spell(key: str) -> str:
@@ -186,7 +179,7 @@ def parse_incident(raw: dict[str, Any], location_of: dict[str, str | None], titl
         if isinstance(event, dict):
             when = parse_time(event.get("createdAt"))
             events.append((when, n, event))
-    events.sort(key=lambda t: (_ts(t[0]), t[1]))
+    events.sort(key=lambda t: (epoch_seconds(t[0]), t[1]))
     updates = [Update(
         id=str(event.get("id") if event.get("id") is not None else f"{iid}#{n}"),
         status=IncidentStatus.investigating.value, raw_status=text_or_none(event.get("type")),
@@ -228,7 +221,7 @@ def parse_maintenance(raw: dict[str, Any], location_of: dict[str, str | None]) -
     start = parse_time(raw.get("plannedStartTime")) or parse_time(raw.get("startTime"))
     end = parse_time(raw.get("plannedEndTime")) or parse_time(raw.get("endTime"))
     events = sorted((e for e in as_list(raw.get("MaintenanceEvents")) if isinstance(e, dict)),
-                    key=lambda e: _ts(parse_time(e.get("createdAt"))))
+                    key=lambda e: epoch_seconds(parse_time(e.get("createdAt"))))
     updates = [Update(
         id=str(e.get("id") if e.get("id") is not None else f"{iid}#{n}"),
         status=MaintenanceStatus.scheduled.value, raw_status=text_or_none(e.get("type")),

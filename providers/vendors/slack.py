@@ -32,11 +32,14 @@ from providers.base import (
     Endpoint,
     ParseError,
     as_list,
+    epoch_seconds,
     join_url,
+    keep_worst,
     load_json,
     parse_time,
     strip_html,
     text_or_none,
+    word_key,
 )
 
 PAGE_STATUS: dict[str, ComponentStatus] = {
@@ -76,12 +79,9 @@ class SlackAdapter(Adapter):
         return "history" if isinstance(doc, list) else "current"
 
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        if "current" not in bodies:
-            if "history" in bodies:
-                notices = self.build_history(bodies, base_url)
-                return _snapshot(self.platform, None, notices, base_url)
-            raise ParseError(f"slack: no current-status body (got {', '.join(bodies)})")
-        doc = load_json(bodies["current"], "slack current status")
+        if "current" not in bodies and "history" in bodies:
+            return _snapshot(self.platform, None, self.build_history(bodies, base_url), base_url)
+        doc = load_json(self.body(bodies), "slack current status")
         if not isinstance(doc, dict) or "status" not in doc:
             raise ParseError("slack current status: expected an object with a status")
         notices = [parse_item(raw) for raw in as_list(doc.get("active_incidents")) if isinstance(raw, dict)]
@@ -107,12 +107,10 @@ def _snapshot(platform: str, page_word: str | None, notices: list[Incident | Mai
     for notice in notices:
         status = _implied(notice)
         for name in notice.component_ids:
-            known = components.get(name)
-            if known is None or worst_status([known.status, status]) != known.status:
-                components[name] = Component(id=name, name=name, status=status, raw_status=notice.raw_status,
-                                             updated_at=notice.updated_at)
+            keep_worst(components, Component(id=name, name=name, status=status, raw_status=notice.raw_status,
+                                             updated_at=notice.updated_at))
     comps = sorted(components.values(), key=lambda c: c.name.lower())
-    word = (page_word or "").lower()
+    word = word_key(page_word)
     implied = worst_status([*(c.status for c in comps), *(_implied(n) for n in notices)])
     if word in PAGE_STATUS:
         overall = worst_status([PAGE_STATUS[word], implied])
@@ -137,15 +135,15 @@ def _implied(notice: Incident | Maintenance) -> ComponentStatus:
 def parse_item(raw: dict[str, Any]) -> Incident | Maintenance:
     iid = str(next((v for v in (raw.get("id"), raw.get("url"), raw.get("date_created"), raw.get("title"))
                     if v not in (None, "")), "slack-item"))
-    kind = (text_or_none(raw.get("type")) or "").lower()
+    kind = word_key(text_or_none(raw.get("type")))
     word = text_or_none(raw.get("status"))
-    low = (word or "").lower()
+    low = word_key(word)
     maintenance = low in {"scheduled", "completed", "canceled", "cancelled"}
     notes = []
     for n, note in enumerate(as_list(raw.get("notes"))):
         if isinstance(note, dict):
             notes.append((parse_time(note.get("date_created")), strip_html(str(note.get("body") or "")), n))
-    notes.sort(key=lambda t: (t[0].timestamp() if t[0] else 0.0, t[2]))
+    notes.sort(key=lambda t: (epoch_seconds(t[0]), t[2]))
     closed_word = low in {"resolved", "completed", "canceled", "cancelled"}
     updates = []
     for position, (when, body, _) in enumerate(notes, start=1):
