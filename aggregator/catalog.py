@@ -545,6 +545,30 @@ def follow(store: Any, names: Sequence[str], catalog: Catalog | None = None) -> 
     return entries
 
 
+def follow_all(store: Any, catalog: Catalog | None = None) -> tuple[int, list[tuple[str, str]]]:
+    """Follow every catalog vendor not followed yet (for ``upstream poll --all``).
+
+    Returns how many were added and the (id, reason) of entries that cannot be polled as written.
+    """
+    from providers.base import AdapterError, get_adapter, resolve_poll_url
+
+    catalog = catalog or load_catalog()
+    followed = {row["id"] for row in store.providers()}
+    added, skipped = 0, []
+    for entry in catalog.entries:
+        if entry.id in followed:
+            continue
+        try:
+            url = resolve_poll_url(get_adapter(entry.platform), entry.url, page_id=entry.page_id or None,
+                                   feed_url=entry.feed_url or None)
+        except (AdapterError, KeyError) as exc:
+            skipped.append((entry.id, getattr(exc, "reason", None) or str(exc)))
+            continue
+        store.add_provider(entry.id, name=entry.name, url=url, platform=entry.platform, category=entry.category)
+        added += 1
+    return added, skipped
+
+
 def unfollow(store: Any, names: Sequence[str], catalog: Catalog | None = None) -> list[tuple[str, bool]]:
     """Stop following; a name is a followed id, else a catalog name. Returns (id, was followed)."""
     out = []

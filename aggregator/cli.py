@@ -254,9 +254,19 @@ def poll_command(
     ctx: typer.Context,
     ids: Annotated[list[str] | None, typer.Argument(help="Provider ids (default: all followed)")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    every: Annotated[bool, typer.Option("--all", help="Follow every vendor of the catalog first, then poll all")] = False,
 ) -> None:
     """Poll followed providers once. Exits 0 even when some pages were unreachable (they are listed)."""
     with open_store(ctx) as store:
+        if every:
+            if ids:
+                fail("give provider ids or --all, not both")
+            from aggregator.catalog import follow_all
+
+            added, skipped = follow_all(store)
+            sys.stderr.write(f"following {added} more catalog vendors"
+                             + (f" ({len(skipped)} skipped: they need a page id or API URL)" if skipped else "")
+                             + "\n")
         try:
             store.providers(ids or None)
         except KeyError as exc:
