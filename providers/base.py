@@ -159,9 +159,15 @@ class Adapter:
             raise ParseError(f"{self.platform}: document nested too deeply") from exc
         except Exception as exc:  # noqa: BLE001 - the contract: nothing but AdapterError escapes
             raise ParseError(f"{self.platform}: unexpected document shape ({type(exc).__name__}: {exc})"[:300]) from exc
+        update: dict[str, Any] = {}
         if snapshot.platform != self.platform:
-            snapshot = snapshot.model_copy(update={"platform": self.platform})
-        return snapshot
+            update["platform"] = self.platform
+        # A page that lists one id twice: the last listing wins, as the store and the diff read it.
+        for field in ("components", "incidents", "maintenances"):
+            items = getattr(snapshot, field)
+            if len({item.id for item in items}) != len(items):
+                update[field] = _last_listing_wins(items)
+        return snapshot.model_copy(update=update) if update else snapshot
 
     def parse_history(self, bodies: Bodies, base_url: str | None = None) -> list[Incident | Maintenance]:
         try:
@@ -170,6 +176,11 @@ class Adapter:
             raise
         except Exception as exc:  # noqa: BLE001
             raise ParseError(f"{self.platform}: unexpected history shape ({type(exc).__name__}: {exc})"[:300]) from exc
+
+
+def _last_listing_wins(items: list[Any]) -> list[Any]:
+    last = {item.id: index for index, item in enumerate(items)}
+    return [item for index, item in enumerate(items) if last[item.id] == index]
 
 
 def load_adapters() -> dict[str, type[Adapter]]:

@@ -198,3 +198,13 @@ def test_corpus_feeds_parse_as_statuspage(capsys: pytest.CaptureFixture[str]) ->
     rss = cli_parse(capsys, corpus_file("statuspage", "digitalocean-history-2020-01.rss"))
     assert len(rss["incidents"]) + len(rss["maintenances"]) == 25
     assert {m["status"] for m in rss["maintenances"]} <= {"scheduled", "in_progress", "verifying", "completed"}
+
+
+def test_an_id_listed_twice_is_kept_once_last_listing_wins() -> None:
+    doc = json.loads((SP / "acme-1-operational.json").read_bytes())
+    twin = dict(doc["components"][1], status="major_outage")
+    doc["components"].append(twin)
+    snap = adapter.parse({"summary": json.dumps(doc).encode()})
+    rest = [c for c in snap.components if c.id == "cmp0rest0001"]
+    assert len(rest) == 1 and rest[0].status == ComponentStatus.major_outage
+    assert len(snap.components) == 4
