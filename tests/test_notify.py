@@ -317,6 +317,21 @@ def test_fails_after_max_attempts_then_retry_resends(store: Store, page: Page,
     assert [r.status for r in receiver.received] == [500, 500, 500, 200]
 
 
+def test_a_rejected_webhook_fails_at_once_and_can_be_resent(store: Store, page: Page) -> None:
+    receiver = SignedReceiver(statuses=[410]).start()
+    try:
+        webhook(store, receiver, max_attempts=8)
+        page.show(T0 + timedelta(minutes=1), incidents=[incident("i1", "API errors")])
+        deliver(store, T0 + timedelta(minutes=1))
+        (row,) = deliveries(store)
+        assert row["state"] == "failed" and row["attempts"] == 1 and row["last_error"].startswith("HTTP 410")
+        assert retry_deliveries(store, all_failed=True, now=T0 + timedelta(hours=1)) == [row["id"]]
+        assert deliver(store, T0 + timedelta(hours=1)).delivered == 1
+    finally:
+        receiver.stop()
+    assert [r.status for r in receiver.received] == [410, 200]
+
+
 # ------------------------------------------------------------------------------------------------
 # Sinks
 # ------------------------------------------------------------------------------------------------

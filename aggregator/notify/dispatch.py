@@ -190,7 +190,7 @@ def _record(conn: Any, delivery_id: int, attempt_id: int, result: SendResult, se
                          "claimed_by = NULL, lease_until = NULL, updated_at = ? WHERE id = ?",
                          [stamp, stamp, delivery_id])
             return "delivered", None
-        if attempts >= max_attempts:
+        if attempts >= max_attempts or result.permanent:
             conn.execute("UPDATE deliveries SET state = 'failed', last_error = ?, claimed_by = NULL, "
                          "lease_until = NULL, updated_at = ? WHERE id = ?", [result.error, stamp, delivery_id])
             return "failed", None

@@ -40,6 +40,11 @@ class SendResult:
     status: int | None = None  # HTTP status or exit code
     error: str | None = None
     retry_after: float | None = None  # seconds the receiver asked us to wait
+    permanent: bool = False  # retrying cannot help (the receiver rejected the request itself)
+
+
+# 4xx answers a retry cannot change; 408, 409, 425 and 429 are worth another try.
+RETRYABLE_CLIENT_ERRORS = {408, 409, 425, 429}
 
 
 def sign_headers(secret: str, msg_id: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
@@ -92,8 +97,10 @@ async def _send_webhook(sub: Subscription, payload: dict[str, Any], body: bytes,
     if 200 <= response.status_code < 300:
         return SendResult(True, status=response.status_code)
     text = response.text[:120].strip().replace("\n", " ")
-    return SendResult(False, status=response.status_code, error=f"HTTP {response.status_code}" + (f": {text}" if text else ""),
-                      retry_after=parse_retry_after(response.headers.get("retry-after")))
+    status = response.status_code
+    return SendResult(False, status=status, error=f"HTTP {status}" + (f": {text}" if text else ""),
+                      retry_after=parse_retry_after(response.headers.get("retry-after")),
+                      permanent=400 <= status < 500 and status not in RETRYABLE_CLIENT_ERRORS)
 
 
 def _run_command(command: str, payload: dict[str, Any], body: bytes) -> SendResult:
