@@ -75,8 +75,15 @@ def open_store(ctx: typer.Context) -> Any:
 
 
 def open_reader(ctx: typer.Context) -> Any:
-    from aggregator.query import QueryError, open_readonly
+    from aggregator.query import OutdatedSchemaError, QueryError, open_readonly
 
+    try:
+        return open_readonly(db_path(ctx))
+    except OutdatedSchemaError:
+        # A database from before an upgrade of upstream: migrate it once (read-write), then read.
+        open_store(ctx).close()
+    except QueryError as exc:
+        fail(str(exc))
     try:
         return open_readonly(db_path(ctx))
     except QueryError as exc:

@@ -165,7 +165,8 @@ def safe_url(value: Any) -> str | None:
 
 def _provider_info(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     out = {}
-    for pid, name, url, snapshot in conn.execute("SELECT id, name, url, snapshot FROM providers"):
+    for pid, name, url, snapshot in conn.execute("SELECT p.id, p.name, p.url, s.snapshot FROM providers p "
+                                                   "LEFT JOIN snapshots s ON s.provider = p.id"):
         page_url = None
         if snapshot:
             page_url = orjson.loads(snapshot).get("url")

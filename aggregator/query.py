@@ -19,6 +19,10 @@ class QueryError(Exception):
     """A query that cannot be answered (no database, unknown provider, bad time): one line."""
 
 
+class OutdatedSchemaError(QueryError):
+    """The database predates a migration the queries need: opening it read-write upgrades it."""
+
+
 def open_readonly(path: str | Path) -> sqlite3.Connection:
     path = Path(path)
     if not path.exists():
@@ -30,6 +34,12 @@ def open_readonly(path: str | Path) -> sqlite3.Connection:
         # state, never a poll that ``watch`` commits between two of its statements.
         conn.execute("BEGIN")
         conn.execute("SELECT 1 FROM providers LIMIT 1").fetchall()
+        conn.execute("SELECT 1 FROM snapshots LIMIT 1").fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table: snapshots" in str(exc):
+            conn.close()
+            raise OutdatedSchemaError(f"{path} was written by an older upstream and needs upgrading") from None
+        raise QueryError(f"{path} is not a usable upstream database ({exc})") from None
     except sqlite3.DatabaseError as exc:
         raise QueryError(f"{path} is not a usable upstream database ({exc})") from None
     conn.row_factory = sqlite3.Row
@@ -66,14 +76,14 @@ def resolve_ids(conn: sqlite3.Connection, wanted: list[str]) -> list[str]:
 def status_rows(conn: sqlite3.Connection, ids: list[str] | None = None) -> list[dict[str, Any]]:
     """Providers with their current status, fetch health and open incident counts."""
     sql = ("SELECT p.id, p.name, p.url, p.platform, p.category, p.status, p.raw_status, p.description, "
-           "p.reachable, p.last_error, p.last_polled_at, p.last_success_at, p.last_changed_at, p.snapshot, "
+           "p.reachable, p.last_error, p.last_polled_at, p.last_success_at, p.last_changed_at, s.snapshot, "
            "(SELECT count(*) FROM incidents i WHERE i.provider = p.id AND i.is_open = 1 "
            " AND i.kind = 'incident') AS open_incidents, "
            "(SELECT count(*) FROM incidents i WHERE i.provider = p.id AND i.is_open = 1 "
            " AND i.kind = 'maintenance') AS open_maintenances, "
            "(SELECT count(*) FROM components c WHERE c.provider = p.id AND c.status NOT IN "
            " ('operational', 'unknown')) AS affected_components "
-           "FROM providers p")
+           "FROM providers p LEFT JOIN snapshots s ON s.provider = p.id")
     if ids:
         sql += f" WHERE p.id IN ({','.join('?' * len(ids))})"
         rows = _rows(conn, sql, ids)

@@ -59,7 +59,7 @@ def _core_v1(db: sqlite_utils.Database) -> None:
             status TEXT,
             raw_status TEXT,
             description TEXT,
-            snapshot TEXT,            -- the latest normalised Snapshot as JSON
+            snapshot TEXT,            -- the latest normalised Snapshot as JSON (moved to snapshots in v3)
             snapshot_hash TEXT,
             fetch_state TEXT,         -- JSON {endpoint key: {url, etag, last_modified, hash}}
             reachable INTEGER NOT NULL DEFAULT 1,
@@ -141,7 +141,28 @@ def _core_v2(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS providers_due ON providers (next_due_at)")
 
 
-CORE_MIGRATIONS: list[Migration] = [_core_v1, _core_v2]
+def _core_v3(db: sqlite_utils.Database) -> None:
+    # The latest snapshot (~6 KB of JSON) moves to a table of its own: every poll updates its
+    # provider's row (times, schedule, fetch state), and with the snapshot inline each of those
+    # small updates rewrote the whole wide row and its overflow pages. ``snapshot_hash`` (32
+    # bytes) stays in ``providers``: the poller reads it with the schedule and compares it before
+    # deciding whether the snapshot itself is needed.
+    # Re-runnable: the connection autocommits, so a crash may stop this between its statements.
+    db.execute("CREATE TABLE IF NOT EXISTS snapshots (provider TEXT PRIMARY KEY "
+               "REFERENCES providers(id) ON DELETE CASCADE, snapshot TEXT NOT NULL)")  # latest Snapshot JSON
+    if "snapshot" not in {row[1] for row in db.execute("PRAGMA table_info(providers)")}:
+        return
+    db.execute("INSERT OR REPLACE INTO snapshots (provider, snapshot) SELECT id, snapshot FROM providers "
+               "WHERE snapshot IS NOT NULL")
+    if sqlite3.sqlite_version_info >= (3, 35, 0):
+        db.execute("ALTER TABLE providers DROP COLUMN snapshot")
+    else:
+        # No DROP COLUMN before SQLite 3.35 (and rebuilding ``providers`` would cascade-delete
+        # through the foreign keys): the column stays, empty and never read or written again.
+        db.execute("UPDATE providers SET snapshot = NULL")
+
+
+CORE_MIGRATIONS: list[Migration] = [_core_v1, _core_v2, _core_v3]
 
 # Subsystems that own tables register here (name -> migrations); the store runs them on open.
 SUBSYSTEM_MIGRATIONS: dict[str, list[Migration]] = {"core": CORE_MIGRATIONS}
@@ -265,13 +286,18 @@ class Store:
             cur = self.conn.execute("DELETE FROM providers WHERE id = ?", [provider_id])
         return cur.rowcount > 0
 
+    # A provider's row with its snapshot JSON (the joined column comes last, so it wins over the
+    # empty ``providers.snapshot`` left on SQLite < 3.35).
+    _PROVIDER_SQL = ("SELECT p.*, s.snapshot AS snapshot FROM providers p "
+                     "LEFT JOIN snapshots s ON s.provider = p.id")
+
     def get_provider(self, provider_id: str) -> dict[str, Any] | None:
-        cur = self.conn.execute("SELECT * FROM providers WHERE id = ?", [provider_id])
+        cur = self.conn.execute(self._PROVIDER_SQL + " WHERE p.id = ?", [provider_id])
         row = cur.fetchone()
         return dict(zip([c[0] for c in cur.description], row, strict=True)) if row else None
 
     def providers(self, ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
-        cur = self.conn.execute("SELECT * FROM providers ORDER BY id")
+        cur = self.conn.execute(self._PROVIDER_SQL + " ORDER BY p.id")
         cols = [c[0] for c in cur.description]
         rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
         if ids is not None:
@@ -284,7 +310,7 @@ class Store:
         return rows
 
     def snapshot(self, provider_id: str) -> Snapshot | None:
-        row = self.conn.execute("SELECT snapshot FROM providers WHERE id = ?", [provider_id]).fetchone()
+        row = self.conn.execute("SELECT snapshot FROM snapshots WHERE provider = ?", [provider_id]).fetchone()
         return Snapshot.model_validate_json(row[0]) if row and row[0] else None
 
     # --- scheduling --------------------------------------------------------------------------
@@ -460,14 +486,17 @@ class Store:
             snap = snap.model_copy(update={"provider": outcome.provider})
             new_hash = snapshot_hash(snap)
             if new_hash != stored_hash:
-                stored_json = self.conn.execute("SELECT snapshot FROM providers WHERE id = ?",
-                                                [outcome.provider]).fetchone()[0]
-                previous = Snapshot.model_validate_json(stored_json) if stored_json else None
+                stored_row = self.conn.execute("SELECT snapshot FROM snapshots WHERE provider = ?",
+                                               [outcome.provider]).fetchone()
+                previous = Snapshot.model_validate_json(stored_row[0]) if stored_row else None
                 changes = diff(previous, snap, outcome.observed_at, outcome.history)
                 events.extend(changes)
                 self._write_state(outcome.provider, snap, outcome.observed_at, outcome.history)
                 stored = snap.model_copy(update={"fetched_at": outcome.observed_at})
-                sets.update(snapshot=stored.model_dump_json(exclude_none=False), snapshot_hash=new_hash,
+                self.conn.execute("INSERT INTO snapshots (provider, snapshot) VALUES (?, ?) "
+                                  "ON CONFLICT (provider) DO UPDATE SET snapshot = excluded.snapshot",
+                                  [outcome.provider, stored.model_dump_json(exclude_none=False)])
+                sets.update(snapshot_hash=new_hash,
                             status=snap.status.value, raw_status=snap.raw_status,
                             description=snap.description, page_id=snap.page_id)
                 if changes:

@@ -120,7 +120,8 @@ def check_whole(db: Path) -> dict[str, int]:
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         events = [dict(r) for r in conn.execute("SELECT * FROM events ORDER BY seq")]
         _check_log(conn, events)
-        for p in conn.execute("SELECT * FROM providers"):
+        for p in conn.execute("SELECT p.*, s.snapshot AS snapshot FROM providers p "
+                              "LEFT JOIN snapshots s ON s.provider = p.id"):
             _check_provider(conn, dict(p), [e for e in events if e["provider"] == p["id"]])
         deliveries = _check_outbox(conn, events)
         return {"events": len(events), "deliveries": deliveries}

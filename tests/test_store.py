@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from aggregator.model import ComponentStatus
 from aggregator.store import SUBSYSTEM_MIGRATIONS, PollOutcome, Store, StoreError, migrate
@@ -135,3 +136,59 @@ def test_not_a_database(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(StoreError, match="newer"):
         Store(tmp_path / "other.db")
+
+
+def _database_before_v3(path: Path) -> None:
+    """A database as upstream wrote it before core v3: each snapshot inline in ``providers``."""
+    from aggregator.store import CORE_MIGRATIONS, connect, snapshot_hash
+
+    conn = connect(path)
+    db = sqlite_utils.Database(conn)
+    migrate(db, "core", CORE_MIGRATIONS[:2])
+    snap = fixture_snapshot("acme-3-incident-identified.json").model_copy(update={"provider": "acme", "fetched_at": T0})
+    conn.execute("INSERT INTO providers (id, name, url, platform, added_at, status, snapshot, snapshot_hash, "
+                 "last_polled_at) VALUES ('acme', 'Acme', 'https://status.acme.test', 'statuspage', "
+                 "'2026-11-20T15:00:00Z', ?, ?, ?, '2026-11-20T16:00:00Z')",
+                 [snap.status.value, snap.model_dump_json(exclude_none=False), snapshot_hash(snap)])
+    conn.execute("INSERT INTO providers (id, name, url, platform, added_at) VALUES ('beta', 'Beta', "
+                 "'https://status.beta.test', 'statuspage', '2026-11-20T15:00:00Z')")
+    conn.close()
+
+
+def test_v3_moves_every_snapshot_out_of_providers(tmp_path: Path) -> None:
+    _database_before_v3(tmp_path / "old.db")
+    before = sqlite3.connect(tmp_path / "old.db").execute("SELECT snapshot FROM providers WHERE id = 'acme'")
+    stored_json = before.fetchone()[0]
+    with Store(tmp_path / "old.db") as s:
+        assert dict(s.conn.execute("SELECT subsystem, version FROM schema_versions").fetchall())["core"] == 3
+        assert s.conn.execute("SELECT provider, snapshot FROM snapshots").fetchall() == [("acme", stored_json)]
+        columns = {r[1] for r in s.conn.execute("PRAGMA table_info(providers)")}
+        if sqlite3.sqlite_version_info >= (3, 35, 0):
+            assert "snapshot" not in columns
+        else:
+            assert s.conn.execute("SELECT count(*) FROM providers WHERE snapshot IS NOT NULL").fetchone()[0] == 0
+        assert s.snapshot("acme") == fixture_snapshot("acme-3-incident-identified.json").model_copy(
+            update={"provider": "acme", "fetched_at": T0})
+        assert s.get_provider("acme")["snapshot"] == stored_json and s.get_provider("beta")["snapshot"] is None
+        # The same page again is recognised by the kept hash; the next one is diffed against the
+        # migrated snapshot (an incident resolving), not seen for the first time.
+        assert s.apply(PollOutcome("acme", T0 + timedelta(minutes=1),
+                                   snapshot=fixture_snapshot("acme-3-incident-identified.json"))) == []
+        events = s.apply(PollOutcome("acme", T0 + timedelta(minutes=2),
+                                     snapshot=fixture_snapshot("acme-4-resolved-gone.json")))
+        assert events and not any((e.detail or {}).get("first_sight") for e in events)
+        assert "incident.resolved" in {e.kind.value for e in events}
+        assert s.snapshot("acme").status == ComponentStatus.operational
+        assert s.remove_provider("acme") and count(s, "snapshots") == 0
+
+
+def test_status_upgrades_an_old_database_before_reading_it(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import json
+
+    from aggregator.cli import main
+
+    _database_before_v3(tmp_path / "old.db")
+    main(["--db", str(tmp_path / "old.db"), "status", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert [(s["provider"], s["status"]) for s in out] == [("acme", "partial_outage"), ("beta", "unknown")]
+    assert len(out[0]["components"]) == len(fixture_snapshot("acme-3-incident-identified.json").components)

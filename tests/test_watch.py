@@ -135,7 +135,8 @@ def check_database_whole(db: Path) -> None:
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     seqs = [r[0] for r in conn.execute("SELECT seq FROM events ORDER BY seq")]
     assert seqs == list(range(1, len(seqs) + 1)), "events have gaps"
-    for p in conn.execute("SELECT * FROM providers WHERE snapshot IS NOT NULL"):
+    for p in conn.execute("SELECT p.*, s.snapshot AS snapshot FROM providers p "
+                          "JOIN snapshots s ON s.provider = p.id"):
         snap = Snapshot.model_validate_json(p["snapshot"])
         assert snapshot_hash(snap) == p["snapshot_hash"], p["id"]
         assert snap.status.value == p["status"]
