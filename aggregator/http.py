@@ -534,6 +534,12 @@ class _BodyTooLarge(Exception):
     pass
 
 
+# What getaddrinfo says when a host name does not resolve (glibc, musl, macOS wordings).
+_DNS_FAILURE = re.compile(r"Name or service not known|nodename nor servname provided, or not known|"
+                          r"Temporary failure in name resolution|No address associated with hostname|"
+                          r"Name does not resolve")
+
+
 def _describe(exc: httpx.HTTPError, timeout: float) -> str:
     text = str(exc) or type(exc).__name__
     cause = exc.__cause__
@@ -541,6 +547,9 @@ def _describe(exc: httpx.HTTPError, timeout: float) -> str:
         or "Connect call failed" in text
     if isinstance(exc, httpx.TimeoutException) and not refused:
         return f"timed out after {timeout:.0f}s"
+    dns = _DNS_FAILURE.search(text)
+    if dns:
+        return f"DNS lookup failed ({dns.group(0)})"
     if refused or isinstance(exc, httpx.ConnectError):
         return f"connection refused or failed ({text})"[:200]
     if isinstance(exc, httpx.RemoteProtocolError):

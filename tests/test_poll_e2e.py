@@ -220,3 +220,14 @@ def test_status_io_page_is_followed_through_its_page_id() -> None:
     assert ep.url == "https://api.status.io/1.0/status/5b36dc6502d06804c08349f7"
     feed = resolve_poll_url(get_adapter("feed"), "https://acme.test", feed_url="https://acme.test/feed.atom")
     assert feed == "https://acme.test/feed.atom"
+
+
+def test_a_host_that_does_not_resolve_is_a_dns_failure() -> None:
+    from aggregator.http import HttpClient, run
+
+    async def fetch() -> str | None:
+        async with HttpClient(timeout=5) as http:
+            return (await http.fetch("http://no-such-host.invalid/api/v2/summary.json")).error
+
+    error = run(fetch())
+    assert error is not None and error.startswith("DNS lookup failed"), error
