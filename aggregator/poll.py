@@ -367,6 +367,14 @@ class Poller:
         started again until their outcome (and so their next-due time) is in the database."""
         return [*self.in_flight, *self.queued, *(o.provider for o in self.ready), *self.writing]
 
+    async def shutdown(self) -> None:
+        """Stop what is still running (it stays due), write what is in hand, release everything."""
+        try:
+            if self.in_flight or self.queued:
+                await self.cancel()
+        finally:
+            await self.close()
+
     async def close(self) -> None:
         self._gc.close()
         self._gc_relaxed = False
@@ -468,10 +476,8 @@ async def poll_once(store: Store, ids: Iterable[str] | None = None, *, http: Htt
         await poller.drain()
     finally:
         try:
-            if poller.in_flight or poller.queued:
-                await poller.cancel()
+            await poller.shutdown()
         finally:
-            await poller.close()
             if own_http:
                 await client.aclose()
     poller.report.seconds = time.perf_counter() - started

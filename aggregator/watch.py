@@ -152,10 +152,8 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
             await _deliver(deliver_fn, store, clock, log)
     finally:
         try:
-            if poller.in_flight or poller.queued:
-                await poller.cancel()
+            await poller.shutdown()
         finally:
-            await poller.close()
             for sig in installed:
                 loop.remove_signal_handler(sig)
             if own_http:
