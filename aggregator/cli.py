@@ -107,7 +107,7 @@ def local_time(value: str | None, with_date: bool = True) -> str:
     if not value:
         return "-"
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone()
+        when = datetime.fromisoformat(value).astimezone()
     except ValueError:
         return value
     return when.strftime("%Y-%m-%d %H:%M %Z" if with_date else "%H:%M %Z")
@@ -117,7 +117,7 @@ def ago(value: str | None, now: datetime | None = None) -> str:
     if not value:
         return "never"
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(value)
     except ValueError:
         return value
     seconds = int(((now or datetime.now(UTC)) - when).total_seconds())

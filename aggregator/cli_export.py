@@ -210,7 +210,7 @@ def _short_local(value: str | None) -> str:
 
 
 def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return datetime.fromisoformat(value)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -268,7 +268,7 @@ def utc_text(value: str | None, with_time: bool = True) -> str:
     if not value:
         return "-"
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+        when = datetime.fromisoformat(value).astimezone(UTC)
     except ValueError:
         return value
     return when.strftime("%Y-%m-%d %H:%M UTC" if with_time else "%Y-%m-%d")

@@ -126,7 +126,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
         unit = {"s": "seconds", "m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
         return now - timedelta(**{unit[m.group(2)]: int(m.group(1))})
     try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        when = datetime.fromisoformat(text.strip())
     except ValueError:
         raise QueryError(f"cannot read time {text!r} (try 2h, 3d, 2026-11-01 or an ISO time)") from None
     if when.tzinfo is None:
@@ -134,8 +134,9 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     return when.astimezone(UTC)
 
 
-def iso_z(when: datetime) -> str:
-    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+def iso_z(value: datetime | None) -> str | None:
+    """An aware time as the ISO 8601 UTC string ending in ``Z`` that the database and exports use."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 def event_dict(row: dict[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,8 @@ from typing import Any
 
 import orjson
 
+from aggregator.query import iso_z
+
 # The model's ladder as plain strings (model.py needs pydantic); tests check they agree.
 STATUSES = ("operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage",
             "unknown")
@@ -53,14 +55,10 @@ def parse_iso(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(value)
     except ValueError:
         return None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def iso_z(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 def worst(statuses: Iterable[str]) -> str:

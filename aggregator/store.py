@@ -24,6 +24,7 @@ import sqlite_utils
 
 from aggregator.diff import Notice, diff, vanished_notices
 from aggregator.model import Event, EventKind, Incident, Maintenance, Snapshot
+from aggregator.query import iso_z as iso
 
 Migration = Callable[[sqlite_utils.Database], None]
 EventHook = Callable[[sqlite_utils.Database, list[Event]], None]
@@ -35,10 +36,6 @@ class StoreError(Exception):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 # ------------------------------------------------------------------------------------------------

@@ -339,7 +339,7 @@ def parse_time(value: Any, default_tz: str | None = None) -> datetime | None:
         return _from_epoch(float(text))
     parsed: datetime | None = None
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         parsed = None
     if parsed is None and (m := _GO_TIME_RE.match(text)):

@@ -35,6 +35,7 @@ import orjson
 from aggregator.model import Event, EventKind
 from aggregator.notify.render import summary_line
 from aggregator.notify.subscriptions import Subscription, load_subscriptions
+from aggregator.query import iso_z as iso
 
 log = logging.getLogger("upstream.notify")
 
@@ -64,10 +65,6 @@ def subject_key(ev: Event) -> str:
     if fam == "provider":
         return f"provider:{ev.provider}"
     return f"{fam}:{ev.provider}/{ev.subject_id}"
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 def _now_iso() -> str:
@@ -155,7 +152,7 @@ def _sort_time(value: str | None) -> float:
     if not value:
         return 0.0
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        return datetime.fromisoformat(value).timestamp()
     except ValueError:
         return 0.0
 
@@ -394,7 +391,7 @@ def _fold(conn: sqlite3.Connection, sub: Subscription, ev: Event, payload: dict[
     folded["type"] = FLAPPED_TYPE[skey.split(":", 1)[0]] if flap["returned"] else ev.kind.value
     folded["data"] = {**payload["data"], "flap": flap}
     folded["data"]["text"] = summary_line(folded)
-    first = datetime.fromisoformat(flap["first_observed_at"].replace("Z", "+00:00")).timestamp()
+    first = datetime.fromisoformat(flap["first_observed_at"]).timestamp()
     not_before = max(held_not_before, min(ev.observed_at.timestamp() + sub.flap_window,
                                           first + MAX_HOLD_WINDOWS * sub.flap_window))
     conn.execute("UPDATE deliveries SET payload = ?, type = ?, subject_state = ?, last_event_seq = ?, "

@@ -30,7 +30,7 @@ def _when(value: str | None) -> str:
     if not value:
         return ""
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(value)
     except ValueError:
         return value
     return when.strftime("%Y-%m-%d %H:%M UTC")
@@ -44,8 +44,8 @@ def _status_level(new: str | None) -> str:
 
 def _flap_text(name: str, flap: dict[str, Any]) -> str:
     path = " -> ".join(words(s) for s in flap["statuses"])
-    first = datetime.fromisoformat(flap["first_observed_at"].replace("Z", "+00:00"))
-    last = datetime.fromisoformat(flap["last_observed_at"].replace("Z", "+00:00"))
+    first = datetime.fromisoformat(flap["first_observed_at"])
+    last = datetime.fromisoformat(flap["last_observed_at"])
     minutes = max(1, round((last - first).total_seconds() / 60))
     verb = "flapped" if flap["returned"] else "changed"
     return f"{name} {verb}: {path} ({flap['changes']} changes in {minutes} min)"
