@@ -237,12 +237,8 @@ class Store:
                 migrate(self.db, subsystem, migrations)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a usable upstream database ({exc})") from None
-        self._load_hooks()
-
-    def _load_hooks(self) -> None:
-        # Subsystems add hooks that run inside the apply transaction (e.g. the notification outbox).
-        for hook in _HOOK_FACTORIES:
-            self.event_hooks.append(hook)
+        # Subsystems' hooks run inside the apply transaction (e.g. the notification outbox).
+        self.event_hooks.extend(_EVENT_HOOKS)
 
     def close(self) -> None:
         self.conn.close()
@@ -582,13 +578,13 @@ class Store:
                  for u in notice.updates])
 
 
-_HOOK_FACTORIES: list[EventHook] = []
+_EVENT_HOOKS: list[EventHook] = []
 
 
 def register_event_hook(hook: EventHook) -> None:
     """Run ``hook(db, events)`` inside every apply transaction that records events."""
-    if hook not in _HOOK_FACTORIES:
-        _HOOK_FACTORIES.append(hook)
+    if hook not in _EVENT_HOOKS:
+        _EVENT_HOOKS.append(hook)
 
 
 def snapshot_hash(snap: Snapshot) -> str:
