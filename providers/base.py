@@ -319,6 +319,10 @@ def _offset(hhmm: str) -> timezone:
     return timezone(sign * timedelta(hours=int(hhmm[1:3]), minutes=int(hhmm[3:5])))
 
 
+_NO_TIME = frozenset({"<no value>", "null", "None", "0001-01-01T00:00:00Z"})  # placeholders for "no time"
+_EPOCH_RE = re.compile(r"-?\d+(\.\d+)?")
+
+
 def parse_time(value: Any, default_tz: str | None = None) -> datetime | None:
     """Any timestamp a status page uses -> aware UTC datetime, or None if absent or unreadable.
 
@@ -326,6 +330,19 @@ def parse_time(value: Any, default_tz: str | None = None) -> datetime | None:
     string), RFC 822, JavaScript ``Date.toString()``, Go's ``2006-01-02 15:04:05 -0700 MST`` and
     ``MM/DD/YYYY HH:MM PDT``. A naive time is read in ``default_tz`` (IANA name), else UTC.
     """
+    if value.__class__ is str and value[4:5] == "-" and value not in _NO_TIME:
+        # The common case (RFC 3339, as nearly every JSON API sends), without the checks below.
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=_zone(default_tz))
+            try:
+                return parsed.astimezone(UTC)
+            except (OverflowError, ValueError):
+                return None
     if value is None or value == "" or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -333,11 +350,11 @@ def parse_time(value: Any, default_tz: str | None = None) -> datetime | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
-    if not text or text in {"<no value>", "null", "None", "0001-01-01T00:00:00Z"}:
+    if not text or text in _NO_TIME:
         return None
-    if re.fullmatch(r"-?\d+(\.\d+)?", text):
+    if _EPOCH_RE.fullmatch(text):
         return _from_epoch(float(text))
-    parsed: datetime | None = None
+    parsed = None
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:

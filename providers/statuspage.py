@@ -46,11 +46,15 @@ MAINTENANCE_STATUSES = {s.value for s in MaintenanceStatus}
 IMPACTS = {i.value for i in Impact}
 
 
+_STATUS_BY_WORD = {s.value: s for s in ComponentStatus if s is not ComponentStatus.unknown} | {
+    "full_outage": ComponentStatus.major_outage}
+
+
 def component_status(raw: Any) -> ComponentStatus:
-    word = str(raw or "").strip().lower()
-    if word in COMPONENT_STATUSES:
-        return ComponentStatus(word)
-    return {"full_outage": ComponentStatus.major_outage}.get(word, ComponentStatus.unknown)
+    status = _STATUS_BY_WORD.get(raw) if raw.__class__ is str else None  # the usual exact word, looked up once
+    if status is not None:
+        return status
+    return _STATUS_BY_WORD.get(str(raw or "").strip().lower(), ComponentStatus.unknown)
 
 
 def impact_of(raw: Any, default: Impact = Impact.none) -> Impact:
@@ -178,21 +182,33 @@ def parse_components(raw_components: Any, tz: str | None) -> list[Component]:
             for child in as_list(c.get("components")):
                 child_group[str(child)] = str(c["id"])
     out = []
+    # The loop runs for every component of every page polled, and real pages repeat their update
+    # times across components: each distinct time is parsed once per page.
+    times: dict[Any, Any] = {}
     for c in raws:
-        cid = str(c["id"])
         if c.get("group") is True:
             continue
+        cid = c["id"]
+        if cid.__class__ is not str:
+            cid = str(cid)
         group_id = text_or_none(c.get("group_id")) or child_group.get(cid)
         raw_status = text_or_none(c.get("status"))
+        name = c.get("name")
+        updated = c.get("updated_at")
+        updated_at = times.get(updated) if updated.__class__ is str else None
+        if updated_at is None:
+            updated_at = parse_time(updated, tz)
+            if updated.__class__ is str:
+                times[updated] = updated_at
         out.append(Component(
             id=cid,
-            name=str(c.get("name") or cid).strip(),
+            name=(name if name.__class__ is str and name else str(name or cid)).strip(),
             group=group_names.get(group_id) if group_id else None,
             status=component_status(raw_status),
             raw_status=raw_status,
             description=text_or_none(c.get("description")),
             position=int_or_none(c.get("position")),
-            updated_at=parse_time(c.get("updated_at"), tz),
+            updated_at=updated_at,
             only_show_if_degraded=c.get("only_show_if_degraded") is True,
         ))
     return out
