@@ -310,7 +310,7 @@ def board_context(conn: sqlite3.Connection, selection: Selection, days: int = BO
         report = uptime_report(conn, row["id"], days=days, now=as_of, tz=UTC, policy=policy)
         figures = {c["id"]: c for c in report["components"]}
         comps = conn.execute("SELECT id, name, group_name, status, description FROM components "
-                             "WHERE provider = ? ORDER BY rowid", [row["id"]]).fetchall()
+                             "WHERE provider = ? ORDER BY page_order", [row["id"]]).fetchall()
         groups: list[dict[str, Any]] = []
         for cid, name, group, status, description in comps:
             fig = figures.get(cid)

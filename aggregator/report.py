@@ -157,7 +157,7 @@ def load_history(conn: sqlite3.Connection, provider: str, until: datetime) -> Pr
     """Rebuild a provider's page and component timelines from its events, up to ``until``."""
     prow = conn.execute("SELECT name FROM providers WHERE id = ?", [provider]).fetchone()
     name = prow[0] if prow else provider
-    current = conn.execute("SELECT id, name, group_name FROM components WHERE provider = ? ORDER BY rowid",
+    current = conn.execute("SELECT id, name, group_name FROM components WHERE provider = ? ORDER BY page_order",
                            [provider]).fetchall()
     listed = {r[0]: (r[1], r[2]) for r in current}
     order = [r[0] for r in current]

@@ -14,7 +14,7 @@ import pytest
 
 from aggregator import report
 from aggregator.cli import main
-from aggregator.model import SEVERITY, ComponentStatus
+from aggregator.model import SEVERITY, Component, ComponentStatus, Snapshot
 from aggregator.query import open_readonly
 from aggregator.report import Policy, Window, load_history, uptime_report
 from aggregator.store import Store
@@ -39,6 +39,7 @@ class History:
     def __init__(self, path: Path, provider: str = "acme") -> None:
         self.path = path
         self.provider = provider
+        self.components: list[Component] = []
         with Store(path) as store:
             store.add_provider(provider, name="Acme", url="https://status.acme.test", platform="statuspage")
 
@@ -62,8 +63,11 @@ class History:
         self.event("component.status_changed", observed, cid, new, old, occurred, name=cid.title())
 
     def component(self, cid: str, name: str, group: str | None = None, status: str = "operational") -> None:
-        self._exec("INSERT INTO components (provider, id, name, group_name, status) VALUES (?, ?, ?, ?, ?)",
-                   [self.provider, cid, name, group, status])
+        """List a component on the provider's current page (the ``components`` view reads the snapshot)."""
+        self.components.append(Component(id=cid, name=name, group=group, status=status))
+        snap = Snapshot(provider=self.provider, platform="statuspage", components=self.components)
+        self._exec("INSERT INTO snapshots (provider, snapshot) VALUES (?, ?) ON CONFLICT (provider) "
+                   "DO UPDATE SET snapshot = excluded.snapshot", [self.provider, snap.model_dump_json()])
 
     def incident(self, iid: str, impact: str, started: datetime | None, resolved: datetime | None,
                  kind: str = "incident", components: tuple[str, ...] = (), first_seen: datetime | None = None) -> None:

@@ -96,19 +96,19 @@ def test_unreachable_keeps_last_state_and_records_once(store: Store) -> None:
 def test_batch_rolls_back_only_the_failing_provider(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     good = PollOutcome("beta", T0, snapshot=fixture_snapshot("acme-1-operational.json"))
     bad = PollOutcome("acme", T0, snapshot=fixture_snapshot("acme-2-incident-investigating.json"))
-    real = store._write_state
+    real = store._write_notices
 
     def exploding(provider, *args, **kwargs):
         real(provider, *args, **kwargs)
         if provider == "acme":
             raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(store, "_write_state", exploding)
+    monkeypatch.setattr(store, "_write_notices", exploding)
     with pytest.raises(RuntimeError):
         store.apply_many([good, bad])
     # the whole batch is one transaction: nothing of either is half there
-    assert count(store, "events") == 0 and count(store, "components") == 0
-    monkeypatch.setattr(store, "_write_state", real)
+    assert count(store, "events") == 0 and count(store, "components") == 0 and count(store, "incidents") == 0
+    monkeypatch.setattr(store, "_write_notices", real)
     events = store.apply_many([good, bad])
     assert {e.provider for e in events} == {"acme", "beta"}
     seqs = [r[0] for r in store.conn.execute("SELECT seq FROM events ORDER BY seq")]
@@ -160,7 +160,7 @@ def test_v3_moves_every_snapshot_out_of_providers(tmp_path: Path) -> None:
     before = sqlite3.connect(tmp_path / "old.db").execute("SELECT snapshot FROM providers WHERE id = 'acme'")
     stored_json = before.fetchone()[0]
     with Store(tmp_path / "old.db") as s:
-        assert dict(s.conn.execute("SELECT subsystem, version FROM schema_versions").fetchall())["core"] == 3
+        assert dict(s.conn.execute("SELECT subsystem, version FROM schema_versions").fetchall())["core"] == 4
         assert s.conn.execute("SELECT provider, snapshot FROM snapshots").fetchall() == [("acme", stored_json)]
         columns = {r[1] for r in s.conn.execute("PRAGMA table_info(providers)")}
         if sqlite3.sqlite_version_info >= (3, 35, 0):
@@ -180,6 +180,35 @@ def test_v3_moves_every_snapshot_out_of_providers(tmp_path: Path) -> None:
         assert "incident.resolved" in {e.kind.value for e in events}
         assert s.snapshot("acme").status == ComponentStatus.operational
         assert s.remove_provider("acme") and count(s, "snapshots") == 0
+
+
+def test_v4_turns_the_components_table_into_a_view_of_the_snapshots(tmp_path: Path) -> None:
+    _database_before_v3(tmp_path / "old.db")
+    snap = fixture_snapshot("acme-3-incident-identified.json")
+    conn = sqlite3.connect(tmp_path / "old.db")
+    # What the writer of core v1-v3 kept beside the snapshot: one row per component.
+    conn.executemany("INSERT INTO components (provider, id, name, group_name, status, position) VALUES "
+                     "('acme', ?, ?, ?, ?, ?)", [(c.id, c.name, c.group, c.status.value, c.position)
+                                                 for c in snap.components])
+    conn.commit()
+    conn.close()
+    with Store(tmp_path / "old.db") as s:
+        kind = s.conn.execute("SELECT type FROM sqlite_master WHERE name = 'components'").fetchone()[0]
+        assert kind == "view"
+        rows = s.conn.execute("SELECT provider, id, name, group_name, status, position, only_show_if_degraded "
+                              "FROM components ORDER BY page_order").fetchall()
+        assert rows == [("acme", c.id, c.name, c.group, c.status.value, c.position, int(c.only_show_if_degraded))
+                        for c in snap.components]
+        assert len(rows) == len(snap.components) > 3
+        # The view follows every new snapshot and goes with its provider.
+        s.apply(PollOutcome("acme", T0 + timedelta(minutes=1),
+                            snapshot=fixture_snapshot("acme-4-resolved-gone.json")))
+        assert dict(s.conn.execute("SELECT id, status FROM components WHERE provider = 'acme'").fetchall()) == {
+            c.id: c.status.value for c in fixture_snapshot("acme-4-resolved-gone.json").components}
+        assert s.remove_provider("acme") and count(s, "components") == 0
+    # Opening again runs nothing twice.
+    with Store(tmp_path / "old.db") as s:
+        assert count(s, "components") == 0
 
 
 def test_status_upgrades_an_old_database_before_reading_it(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
