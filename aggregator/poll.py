@@ -28,8 +28,10 @@ import orjson
 
 from aggregator.http import FetchResult, HttpClient
 from aggregator.model import Event, EventKind
+from aggregator.parsing import ParsedPage, ParseJob, parse_page
 from aggregator.schedule import Clock, PollSettings, Verdict, next_poll, wall_clock
 from aggregator.store import PollOutcome, Store
+from aggregator.workers import OFFLOAD_MIN, PollWorkers, shared_workers
 from providers.base import Adapter, AdapterError, Endpoint, get_adapter
 
 
@@ -115,6 +117,26 @@ async def poll_provider(row: dict[str, Any], http: HttpClient, open_notices: Cal
     return outcome
 
 
+INTERNAL_ERROR = "internal error while polling"
+
+
+async def poll_or_internal_error(row: dict[str, Any], http: HttpClient, open_notices: Callable[[], set[str]],
+                                 settings: PollSettings, clock: Clock = wall_clock,
+                                 rng: random.Random | None = None) -> PollOutcome:
+    """``poll_provider``, where a bug (any exception but cancellation) becomes this provider's
+    outcome: an error that leaves its state alone and schedules it as a failure."""
+    try:
+        return await poll_provider(row, http, open_notices, settings=settings, clock=clock, rng=rng)
+    except Exception as exc:  # noqa: BLE001 - a bug in one adapter must not stop the others
+        now = clock()
+        interval = settings.interval_for(row.get("platform"), row.get("interval"))
+        due, failures = next_poll(now, interval, row.get("failures") or 0, Verdict(ok=False), settings,
+                                  rng or random.Random())
+        return PollOutcome(row["id"], datetime.fromtimestamp(now, UTC),
+                           error=f"{INTERNAL_ERROR} ({type(exc).__name__}: {exc})"[:300],
+                           next_due_at=due, failures=failures)
+
+
 _ENDPOINTS: dict[tuple[str, str], list[Endpoint]] = {}
 
 
@@ -172,19 +194,28 @@ async def _poll(row: dict[str, Any], http: HttpClient, open_notices: Callable[[]
         if failure:
             return done(PollOutcome(provider, observed_at, error=failure))
     bodies = {ep.key: results[ep.key].body for ep in endpoints if results[ep.key].ok}
-    try:
-        snapshot = adapter.parse(bodies, row["url"])
-    except AdapterError as exc:
+    stored = row.get("snapshot_hash") or "snapshot_hash" not in row
+    job = ParseJob(row["platform"], bodies, row["url"], provider, observed_at, first_sight=not row.get("snapshot_hash"))
+    page = parse_here(job)
+    if isinstance(page, str):
         # The validators are not kept: the next poll fetches and parses the page again.
-        return done(PollOutcome(provider, observed_at, error=exc.reason))
+        return done(PollOutcome(provider, observed_at, error=page))
 
     history: dict[str, Any] = {}
-    listed = {n.id for n in (*snapshot.incidents, *snapshot.maintenances)}
     # A provider never stored has no open notices: no need to ask the database (a cold start).
-    gone = open_notices() - listed if row.get("snapshot_hash") or "snapshot_hash" not in row else set()
+    gone = open_notices() - page.notice_ids if stored else set()
     if gone:
         history = await _history(adapter, http, row["url"], gone)
-    return done(PollOutcome(provider, observed_at, snapshot=snapshot, fetch_state=new_state, history=history))
+    return done(PollOutcome(provider, observed_at, snapshot=page.snapshot, page=page, fetch_state=new_state,
+                            history=history))
+
+
+def parse_here(job: ParseJob) -> ParsedPage | str:
+    """Parse in this process: the page, or the reason it could not be parsed."""
+    try:
+        return parse_page(job)
+    except AdapterError as exc:
+        return exc.reason
 
 
 async def _history(adapter: Adapter, http: HttpClient, url: str, wanted: set[str]) -> dict[str, Any]:
@@ -233,7 +264,7 @@ class Poller:
     def __init__(self, store: Store, http: HttpClient, *, settings: PollSettings | None = None,
                  clock: Clock = wall_clock, rng: random.Random | None = None,
                  on_done: Callable[[PollOutcome, list[Event]], None] | None = None,
-                 batch_size: int = 250, batch_seconds: float = 0.25) -> None:
+                 batch_size: int = 250, batch_seconds: float = 0.25, workers: bool | None = None) -> None:
         self.store = store
         self.http = http
         self.settings = settings or PollSettings()
@@ -242,7 +273,7 @@ class Poller:
         self.on_done = on_done
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
-        self.in_flight: dict[str, asyncio.Task[None]] = {}
+        self.in_flight: dict[str, asyncio.Future[None]] = {}  # a task here, or a worker's poll
         self.queued: dict[str, dict[str, Any]] = {}  # accepted, waiting for a place in the window
         self.window = max(8, http.max_connections + http.max_connections // 4)
         self.ready: list[PollOutcome] = []
@@ -254,6 +285,11 @@ class Poller:
         self._executor: ThreadPoolExecutor | None = None
         self._gc = contextlib.ExitStack()  # relaxed_gc() from the first start() until close()
         self._gc_relaxed = False
+        # Worker processes (aggregator.workers) for large polls: they make their own HTTP clients
+        # and read the wall clock, so not for a caller's own clock (or client: see poll_once).
+        self.allow_workers = (workers is not False) and clock is wall_clock
+        self.workers: PollWorkers | None = None
+        self._workers_lost = False  # a worker died: this poller polls in its own process from then on
 
     def start(self, rows: Iterable[dict[str, Any]]) -> int:
         """Queue the polls of ``rows`` (not those already busy: see ``busy``); returns how many.
@@ -273,42 +309,96 @@ class Poller:
             busy.add(pid)
             self.queued[pid] = row
             accepted += 1
+        self._use_workers()
         self._launch()
         return accepted
+
+    def _use_workers(self) -> None:
+        """Hand polls to worker processes once there are enough of them at once to be worth it
+        (see aggregator.workers): they fetch and parse on every core while this process writes."""
+        if (self.workers is not None or not self.allow_workers or self.settings.poll_processes <= 0
+                or len(self.queued) + len(self.in_flight) < OFFLOAD_MIN):
+            return
+        workers = shared_workers(self.settings)
+        if workers is None:
+            return
+        workers.on_outcomes = self._remote_done
+        workers.on_lost = self._remote_lost
+        workers.attach(asyncio.get_running_loop())
+        self.workers = workers
 
     def _launch(self) -> None:
         if not self.queued:
             return
         now = self.clock()
+        if self.workers is not None and not self._workers_lost:
+            self._launch_remote(now)
+            return
         # Backpressure: while the writer is behind, finished outcomes (whole snapshots) would
         # pile up in memory; no new poll starts until it has caught up.
         while self.queued and len(self.in_flight) < self.window and len(self.ready) < 2 * self.batch_size:
             pid, row = next(iter(self.queued.items()))
             del self.queued[pid]
-            due = row.get("next_due_at")
-            if due is not None:
-                self.report.lags.append(max(0.0, now - due))
+            self._lag(row, now)
             self.in_flight[pid] = asyncio.create_task(self._one(row), name=f"poll {pid}")
+
+    def _lag(self, row: dict[str, Any], now: float) -> None:
+        due = row.get("next_due_at")
+        if due is not None:
+            self.report.lags.append(max(0.0, now - due))
+
+    def _launch_remote(self, now: float) -> None:
+        # Workers keep their own window of requests; they are sent enough to stay busy, and no
+        # more while the writer is behind (backpressure, as in-process).
+        assert self.workers is not None
+        room = self.window * 4 - len(self.in_flight)
+        if room <= 0 or len(self.ready) >= 2 * self.batch_size:
+            return
+        loop = asyncio.get_running_loop()
+        rows = []
+        while self.queued and len(rows) < room:
+            pid, row = next(iter(self.queued.items()))
+            del self.queued[pid]
+            self._lag(row, now)
+            self.in_flight[pid] = loop.create_future()
+            rows.append(row)
+        self.workers.submit(self.store.path, rows)
+
+    def _remote_done(self, outcomes: list[PollOutcome]) -> None:
+        for outcome in outcomes:
+            future = self.in_flight.pop(outcome.provider, None)
+            if future is None:
+                continue  # cancelled here meanwhile: it stays due
+            if not future.done():
+                future.set_result(None)
+            self._finished(outcome)
+        self._launch()
+
+    def _remote_lost(self, rows: list[dict[str, Any]]) -> None:
+        """A worker died: poll what it held in this process, and use no workers from now on."""
+        self._workers_lost = True
+        for row in rows:
+            future = self.in_flight.pop(row["id"], None)
+            if future is not None and not future.done():
+                future.cancel()
+            self.queued[row["id"]] = row
+        self._launch()
 
     async def _one(self, row: dict[str, Any]) -> None:
         pid = row["id"]
         try:
-            outcome = await poll_provider(row, self.http, lambda: self.store.open_notice_ids(pid),
-                                          settings=self.settings, clock=self.clock, rng=self.rng)
+            outcome = await poll_or_internal_error(row, self.http, lambda: self.store.open_notice_ids(pid),
+                                                   self.settings, self.clock, self.rng)
         except asyncio.CancelledError:
             self.in_flight.pop(pid, None)
             raise
-        except Exception as exc:  # noqa: BLE001 - a bug in one adapter must not stop the others
-            now = self.clock()
-            interval = self.settings.interval_for(row.get("platform"), row.get("interval"))
-            due, failures = next_poll(now, interval, row.get("failures") or 0, Verdict(ok=False), self.settings,
-                                      self.rng)
-            outcome = PollOutcome(pid, datetime.fromtimestamp(now, UTC),
-                                  error=f"internal error while polling ({type(exc).__name__}: {exc})"[:300],
-                                  next_due_at=due, failures=failures)
-            self.report.internal_errors.append((pid, outcome.error or ""))
         self.in_flight.pop(pid, None)
         self._launch()
+        self._finished(outcome)
+
+    def _finished(self, outcome: PollOutcome) -> None:
+        if outcome.error and outcome.error.startswith(INTERNAL_ERROR):
+            self.report.internal_errors.append((outcome.provider, outcome.error))
         first = not self.ready
         if first:
             self._oldest_ready = time.monotonic()
@@ -376,6 +466,11 @@ class Poller:
             await self.close()
 
     async def close(self) -> None:
+        if self.workers is not None:
+            # The workers stay up for the next poll of this process; only this loop lets go of them.
+            self.workers.on_outcomes = self.workers.on_lost = None
+            self.workers.detach()
+            self.workers = None
         self._gc.close()
         self._gc_relaxed = False
         if self._executor is not None:
@@ -407,6 +502,9 @@ class Poller:
     async def cancel(self) -> None:
         """Stop the polls in flight (they stay due) and write what is already in hand."""
         self.queued.clear()
+        if self.workers is not None:
+            # What the workers finished before they stopped still arrives and is written.
+            await self.workers.cancel()
         tasks = list(self.in_flight.values())
         for task in tasks:
             task.cancel()
@@ -470,7 +568,8 @@ async def poll_once(store: Store, ids: Iterable[str] | None = None, *, http: Htt
     own_http = http is None
     client = http or client_for(settings)
     poller = Poller(store, client, settings=settings, clock=clock, rng=rng, on_done=on_done,
-                    batch_size=batch_size, batch_seconds=batch_seconds)
+                    batch_size=batch_size, batch_seconds=batch_seconds,
+                    workers=None if own_http else False)
     try:
         poller.start(rows)
         await poller.drain()

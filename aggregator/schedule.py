@@ -50,6 +50,8 @@ class PollSettings:
     per_host: int = 4
     timeout: float = 15.0
     summary_every: float = 60.0
+    # Worker processes that fetch and parse during large polls (aggregator.workers); 0: none.
+    poll_processes: int = field(default_factory=lambda: default_poll_processes())
     # Multiplies every interval and delay (``upstream watch --interval-scale``): demos and tests.
     scale: float = 1.0
 
@@ -65,6 +67,11 @@ class PollSettings:
 
     def scaled(self, scale: float) -> PollSettings:
         return replace(self, scale=self.scale * scale)
+
+
+def default_poll_processes() -> int:
+    """Two worker processes wherever there are two cores or more (see aggregator.workers)."""
+    return 2 if (os.cpu_count() or 1) > 1 else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +127,7 @@ def config_path() -> Path:
 
 
 _NUMBER_KEYS = {f.name: f.type for f in fields(PollSettings) if f.name not in {"platforms", "scale"}}
-_INT_KEYS = {"concurrency", "per_host"}
+_INT_KEYS = {"concurrency", "per_host", "poll_processes"}
 
 
 def settings_from(doc: Mapping[str, Any], source: str = "config.toml") -> PollSettings:
@@ -141,7 +148,8 @@ def settings_from(doc: Mapping[str, Any], source: str = "config.toml") -> PollSe
         if key not in _NUMBER_KEYS:
             known = ", ".join(sorted([*_NUMBER_KEYS, "platforms"]))
             raise ConfigError(f"{source}: unknown key poll.{key} (known: {known})")
-        minimum = MIN_INTERVAL if key == "interval" else (1 if key in _INT_KEYS else 0.0)
+        minimum = MIN_INTERVAL if key == "interval" else (
+            0 if key == "poll_processes" else 1 if key in _INT_KEYS else 0.0)
         number = _number(f"poll.{key}", value, source, minimum=minimum)
         if key == "jitter" and number >= 1:
             raise ConfigError(f"{source}: poll.jitter is a fraction of the interval, below 1 (e.g. 0.1)")

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from hashlib import blake2b
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import sqlite_utils
 
 from aggregator.diff import Notice, diff, vanished_notices
 from aggregator.model import Event, EventKind, Incident, Maintenance, Snapshot
+from aggregator.parsing import NoticeRows, ParsedPage, notice_rows, prepare, snapshot_hash
 from aggregator.query import iso_z as iso
 
 Migration = Callable[[sqlite_utils.Database], None]
@@ -249,6 +249,7 @@ class PollOutcome:
     not_modified: bool = False
     fetch_state: dict[str, Any] | None = None
     history: dict[str, Notice] = field(default_factory=dict)
+    page: ParsedPage | None = None  # the snapshot as parsed for the writer (else built from ``snapshot``)
     next_due_at: float | None = None
     failures: int | None = None
 
@@ -507,27 +508,28 @@ class Store:
                                 new="reachable", observed_at=outcome.observed_at))
         sets.update(reachable=1, last_error=None, last_success_at=now)
 
-        snap = outcome.snapshot
-        if snap is not None:
-            snap = snap.model_copy(update={"provider": outcome.provider, "fetched_at": outcome.observed_at})
-            new_hash = snapshot_hash(snap)
-            if new_hash != stored_hash:
-                # No stored hash: nothing was ever stored for this provider (the snapshot and its
-                # hash are written together), so this is the first sight and there is nothing to read.
-                stored_row = self.conn.execute("SELECT snapshot FROM snapshots WHERE provider = ?",
-                                               [outcome.provider]).fetchone() if stored_hash else None
+        page = outcome.page
+        if page is None and outcome.snapshot is not None:
+            page = prepare(outcome.snapshot, outcome.provider, outcome.observed_at, first_sight=not stored_hash)
+        if page is not None and page.content_hash != stored_hash:
+            # No stored hash: nothing was ever stored for this provider (the snapshot and its hash
+            # are written together), so this is the first sight and there is nothing to read.
+            stored_row = self.conn.execute("SELECT snapshot FROM snapshots WHERE provider = ?",
+                                           [outcome.provider]).fetchone() if stored_hash else None
+            if stored_row is None and page.first_sight is not None:
+                changes = page.first_sight  # computed where the page was parsed
+            else:
                 previous = Snapshot.model_validate_json(stored_row[0]) if stored_row else None
-                changes = diff(previous, snap, outcome.observed_at, outcome.history)
-                events.extend(changes)
-                self._write_notices(outcome.provider, snap, outcome.observed_at, outcome.history)
-                self.conn.execute("INSERT INTO snapshots (provider, snapshot) VALUES (?, ?) "
-                                  "ON CONFLICT (provider) DO UPDATE SET snapshot = excluded.snapshot",
-                                  [outcome.provider, snap.model_dump_json()])
-                sets.update(snapshot_hash=new_hash,
-                            status=snap.status.value, raw_status=snap.raw_status,
-                            description=snap.description, page_id=snap.page_id)
-                if changes:
-                    sets["last_changed_at"] = now
+                changes = diff(previous, page.model(), outcome.observed_at, outcome.history)
+            events.extend(changes)
+            self._write_notices(outcome.provider, page, now, outcome.history)
+            self.conn.execute("INSERT INTO snapshots (provider, snapshot) VALUES (?, ?) "
+                              "ON CONFLICT (provider) DO UPDATE SET snapshot = excluded.snapshot",
+                              [outcome.provider, page.json])
+            sets.update(snapshot_hash=page.content_hash, status=page.status, raw_status=page.raw_status,
+                        description=page.description, page_id=page.page_id)
+            if changes:
+                sets["last_changed_at"] = now
         self._update_provider(outcome.provider, sets)
         self._append(events)
         return events
@@ -550,29 +552,26 @@ class Store:
         for hook in self.event_hooks:
             hook(self.db, events)
 
-    def _write_notices(self, provider: str, snap: Snapshot, observed_at: datetime,
-                     history: dict[str, Notice]) -> None:
-        now = iso(observed_at)
-        listed = {n.id for n in (*snap.incidents, *snap.maintenances)}
-        for notice in (*snap.incidents, *snap.maintenances):
-            self._upsert_notice(provider, notice, now)
+    def _write_notices(self, provider: str, page: ParsedPage, now: str | None, history: dict[str, Notice]) -> None:
+        for rows in page.notice_rows:
+            self._upsert_notice_rows(rows)
         # Open notices that left the current view are closed, with what history says where known.
         open_rows = self.conn.execute("SELECT id, kind FROM incidents WHERE provider = ? AND is_open = 1",
                                       [provider]).fetchall()
         for notice_id, kind in open_rows:
-            if notice_id in listed:
+            if notice_id in page.notice_ids:
                 continue
             ended = history.get(notice_id)
             if ended is not None and not ended.is_open:
-                self._upsert_notice(provider, ended, now)
+                self._upsert_notice_rows(notice_rows(provider, ended, now))
             else:
                 closed = "resolved" if kind == "incident" else "completed"
                 self.conn.execute("UPDATE incidents SET is_open = 0, status = ?, resolved_at = coalesce("
                                   "resolved_at, ?), last_seen_at = ? WHERE provider = ? AND id = ?",
                                   [closed, now, now, provider, notice_id])
 
-    def _upsert_notice(self, provider: str, notice: Notice, now: str | None) -> None:
-        is_maint = isinstance(notice, Maintenance)
+    def _upsert_notice_rows(self, rows: NoticeRows) -> None:
+        incident, updates = rows
         self.conn.execute(
             "INSERT INTO incidents (provider, id, kind, title, impact, status, raw_status, is_open, started_at, "
             "updated_at, resolved_at, scheduled_for, scheduled_until, url, component_ids, regions, first_seen_at, "
@@ -584,21 +583,12 @@ class Store:
             "CASE WHEN excluded.is_open = 0 THEN coalesce(incidents.resolved_at, excluded.last_seen_at) END), "
             "scheduled_for = excluded.scheduled_for, scheduled_until = excluded.scheduled_until, "
             "url = coalesce(excluded.url, incidents.url), component_ids = excluded.component_ids, "
-            "regions = excluded.regions, last_seen_at = excluded.last_seen_at",
-            [provider, notice.id, "maintenance" if is_maint else "incident", notice.title, notice.impact.value,
-             notice.status.value, notice.raw_status, int(notice.is_open), iso(notice.started_at),
-             iso(notice.updated_at), iso(notice.resolved_at),
-             iso(notice.scheduled_for) if isinstance(notice, Maintenance) else None,
-             iso(notice.scheduled_until) if isinstance(notice, Maintenance) else None,
-             notice.url, orjson.dumps(notice.component_ids).decode(), orjson.dumps(notice.regions).decode(),
-             now, now])
-        if notice.updates:
+            "regions = excluded.regions, last_seen_at = excluded.last_seen_at", incident)
+        if updates:
             self.conn.executemany(
                 "INSERT INTO incident_updates (provider, incident_id, id, status, raw_status, body, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET status = excluded.status, "
-                "raw_status = excluded.raw_status, body = excluded.body, created_at = excluded.created_at",
-                [(provider, notice.id, u.id, u.status, u.raw_status, u.body, iso(u.created_at))
-                 for u in notice.updates])
+                "raw_status = excluded.raw_status, body = excluded.body, created_at = excluded.created_at", updates)
 
 
 _EVENT_HOOKS: list[EventHook] = []
@@ -608,17 +598,6 @@ def register_event_hook(hook: EventHook) -> None:
     """Run ``hook(db, events)`` inside every apply transaction that records events."""
     if hook not in _EVENT_HOOKS:
         _EVENT_HOOKS.append(hook)
-
-
-def snapshot_hash(snap: Snapshot) -> str:
-    """Hash of what the page says, ignoring when we fetched it: equal hashes mean nothing changed.
-
-    Pydantic writes a model's fields in their declared order, so the JSON of equal snapshots is
-    the same bytes (no dict with free keys is part of a Snapshot)."""
-    return blake2b(snap.model_dump_json(exclude=_NOT_HASHED).encode(), digest_size=16).hexdigest()
-
-
-_NOT_HASHED = {"fetched_at"}
 
 
 def event_from_row(row: dict[str, Any]) -> Event:

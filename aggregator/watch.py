@@ -111,7 +111,8 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
 
     own_http = http is None
     client = http or client_for(settings)
-    poller = Poller(store, client, settings=settings, clock=clock, rng=rng, on_done=done)
+    poller = Poller(store, client, settings=settings, clock=clock, rng=rng, on_done=done,
+                    workers=None if own_http else False)
     last_summary = time.monotonic()
     # Deliver what an earlier run left queued at once; then after new events, when a retry falls
     # due, and every DELIVERY_EVERY seconds for what other processes (upstream poll) queued.

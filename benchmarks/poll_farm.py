@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import resource
 import sys
@@ -40,6 +41,7 @@ class Cycle:
     cpu: float
     requests: int
     server_cpu: float
+    workers_cpu: float = 0.0
     detail: str = ""
 
 
@@ -118,8 +120,20 @@ def follow_all(store: object, farm: Farm) -> None:
             [(pid, pid, url, platform, now) for pid, platform, url in farm.providers])
 
 
+def workers_cpu() -> float:
+    """CPU seconds used so far by the poller's worker processes (aggregator.workers)."""
+    from aggregator.workers import worker_pids
+
+    total = 0.0
+    for pid in worker_pids():
+        with contextlib.suppress(OSError):  # a worker that exited meanwhile
+            total += proc_cpu(pid)
+    return total
+
+
 def measure(name: str, farm: Farm, fn: object, *, requests: int | None = None) -> tuple[Cycle, object]:
     server0 = proc_cpu(farm._proc.pid)  # type: ignore[union-attr]
+    workers0 = workers_cpu()
     stats0 = farm.set_round(-1)["requests"]
     cpu0 = time.process_time()
     t0 = time.perf_counter()
@@ -128,7 +142,9 @@ def measure(name: str, farm: Farm, fn: object, *, requests: int | None = None) -
     cpu = time.process_time() - cpu0
     stats1 = farm.set_round(-1)["requests"]
     server = proc_cpu(farm._proc.pid) - server0  # type: ignore[union-attr]
-    return Cycle(name, wall, cpu, requests if requests is not None else stats1 - stats0 - 1, server), result
+    workers = workers_cpu() - workers0
+    return Cycle(name, wall, cpu, requests if requests is not None else stats1 - stats0 - 1, server,
+                 workers), result
 
 
 def main() -> None:
@@ -189,8 +205,9 @@ def main() -> None:
             fetch_cycles.append(fetch_cycle)
             print_row(poll_cycle, floor_cycle, fetch_cycle)
 
-        print(f"{'cycle':<12}{'wall s':>8}{'req/s':>8}{'CPU s':>7}{'floor s':>9}{'ratio':>7}{'floor req/s':>12}"
-              f"{'floor CPU s':>12}{'fetch s':>9}{'ratio':>7}{'server CPU s':>13}  outcome", flush=True)
+        print(f"{'cycle':<12}{'wall s':>8}{'req/s':>8}{'CPU s':>7}{'workers':>8}{'floor s':>9}{'ratio':>7}"
+              f"{'floor req/s':>12}{'floor CPU s':>12}{'fetch s':>9}{'ratio':>7}{'server CPU s':>13}  outcome",
+              flush=True)
         # Cold twice, each into a new database (the floor before each is unconditional: no validators).
         for k in range(args.cold):
             floor.validators.clear()
@@ -235,7 +252,8 @@ def main() -> None:
 
 
 def print_row(c: Cycle, f: Cycle, h: Cycle) -> None:
-    print(f"{c.name:<12}{c.wall:>8.2f}{c.requests / c.wall:>8.0f}{c.cpu:>7.2f}{f.wall:>9.2f}{c.wall / f.wall:>7.2f}"
+    print(f"{c.name:<12}{c.wall:>8.2f}{c.requests / c.wall:>8.0f}{c.cpu:>7.2f}{c.workers_cpu:>8.2f}{f.wall:>9.2f}"
+          f"{c.wall / f.wall:>7.2f}"
           f"{f.requests / f.wall:>12.0f}{f.cpu:>12.2f}{h.wall:>9.2f}{c.wall / h.wall:>7.2f}{c.server_cpu:>13.2f}"
           f"  {c.detail}", flush=True)
 

@@ -374,6 +374,9 @@ ALLOWED = {
     # The command sink runs the command the user configured (`subscribe cmd:...`); the event goes
     # to it on stdin, never into the command line.
     "aggregator/notify/sinks.py": {"subprocess"},
+    # Poll workers and their parent exchange messages over a private pipe between processes the
+    # parent started; page content travels inside them as data (bytes and strings) only.
+    "aggregator/workers.py": {"pickle"},
 }
 
 

@@ -1,0 +1,124 @@
+"""A fetched page parsed into what the writer stores: a ``ParsedPage``.
+
+Adapters are pure, so a page can be parsed anywhere, and a poll worker process
+(aggregator.workers) parses the pages it fetches. What it sends the writer is a ``ParsedPage``:
+the snapshot as the JSON the store keeps, its content hash, the rows of its incidents and
+maintenances and, for a provider seen for the first time, its first-sight events. The writer
+stores a first sight without rebuilding the model (rebuilding a snapshot from its JSON, or from
+any serialised form, costs about as much as parsing the page again); it rebuilds it only to diff against a previous
+snapshot. In-process polls build the same ``ParsedPage`` and keep the model on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from hashlib import blake2b
+from typing import Any
+
+from aggregator.diff import Notice, diff
+from aggregator.model import Event, Maintenance, Snapshot
+from aggregator.query import iso_z as iso
+from providers.base import Bodies, get_adapter
+
+NoticeRows = tuple[tuple[Any, ...], list[tuple[Any, ...]]]  # (incidents row, incident_updates rows)
+
+
+@dataclass(slots=True)
+class ParsedPage:
+    """One provider's parsed page, in the form the store writes it."""
+
+    provider: str
+    json: str  # the Snapshot (provider and fetched_at set) as stored
+    content_hash: str  # ``snapshot_hash``: what the page says, not when it was fetched
+    status: str
+    raw_status: str | None
+    description: str | None
+    page_id: str | None
+    notice_ids: frozenset[str]  # incidents and maintenances the page lists
+    notice_rows: list[NoticeRows]
+    first_sight: list[Event] | None  # diff(None, page), when asked for (no snapshot stored yet)
+    snapshot: Snapshot | None = None  # the model itself, where it was parsed in this process
+
+    def model(self) -> Snapshot:
+        """The Snapshot (rebuilt from the JSON when the page was parsed in another process)."""
+        if self.snapshot is None:
+            self.snapshot = Snapshot.model_validate_json(self.json)
+        return self.snapshot
+
+
+def snapshot_hash(snap: Snapshot) -> str:
+    """Hash of what the page says, ignoring when we fetched it: equal hashes mean nothing changed.
+
+    Pydantic writes a model's fields in their declared order, so the JSON of equal snapshots is
+    the same bytes (no dict with free keys is part of a Snapshot)."""
+    return blake2b(snap.model_dump_json(exclude=_NOT_HASHED).encode(), digest_size=16).hexdigest()
+
+
+_NOT_HASHED = {"fetched_at"}
+
+
+def notice_rows(provider: str, notice: Notice, now: str | None) -> NoticeRows:
+    """The ``incidents`` row and ``incident_updates`` rows of one notice seen at ``now``."""
+    maint = notice if isinstance(notice, Maintenance) else None
+    incident = (provider, notice.id, "maintenance" if maint else "incident", notice.title, notice.impact.value,
+                notice.status.value, notice.raw_status, int(notice.is_open), iso(notice.started_at),
+                iso(notice.updated_at), iso(notice.resolved_at), iso(maint.scheduled_for) if maint else None,
+                iso(maint.scheduled_until) if maint else None, notice.url,
+                _json_list(notice.component_ids), _json_list(notice.regions), now, now)
+    updates = [(provider, notice.id, u.id, u.status, u.raw_status, u.body, iso(u.created_at)) for u in notice.updates]
+    return incident, updates
+
+
+def _json_list(values: list[str]) -> str:
+    import orjson
+
+    return orjson.dumps(values).decode()
+
+
+def prepare(snap: Snapshot, provider: str, observed_at: datetime, *, first_sight: bool = True) -> ParsedPage:
+    """``snap`` as the store writes it for ``provider``, observed at ``observed_at``."""
+    snap = snap.model_copy(update={"provider": provider, "fetched_at": observed_at})
+    now = iso(observed_at)
+    notices = (*snap.incidents, *snap.maintenances)
+    return ParsedPage(
+        provider=provider,
+        json=snap.model_dump_json(),
+        content_hash=snapshot_hash(snap),
+        status=snap.status.value,
+        raw_status=snap.raw_status,
+        description=snap.description,
+        page_id=snap.page_id,
+        notice_ids=frozenset(n.id for n in notices),
+        notice_rows=[notice_rows(provider, n, now) for n in notices],
+        first_sight=diff(None, snap, observed_at) if first_sight else None,
+        snapshot=snap,
+    )
+
+
+@dataclass(slots=True)
+class ParseJob:
+    """A page to parse: what the adapter needs, and for whom it is stored."""
+
+    platform: str
+    bodies: Bodies
+    url: str
+    provider: str
+    observed_at: datetime
+    first_sight: bool
+
+
+def parse_page(job: ParseJob) -> ParsedPage:
+    """Parse one page (raises ``AdapterError`` only, as ``Adapter.parse`` does)."""
+    snap = _adapter(job.platform).parse(job.bodies, job.url)
+    return prepare(snap, job.provider, job.observed_at, first_sight=job.first_sight)
+
+
+_ADAPTERS: dict[str, Any] = {}
+
+
+def _adapter(platform: str) -> Any:
+    adapter = _ADAPTERS.get(platform)
+    if adapter is None:
+        adapter = _ADAPTERS[platform] = get_adapter(platform)
+    return adapter
