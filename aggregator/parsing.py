@@ -48,14 +48,22 @@ class ParsedPage:
 
 
 def snapshot_hash(snap: Snapshot) -> str:
-    """Hash of what the page says, ignoring when we fetched it: equal hashes mean nothing changed.
-
-    Pydantic writes a model's fields in their declared order, so the JSON of equal snapshots is
-    the same bytes (no dict with free keys is part of a Snapshot)."""
-    return blake2b(snap.model_dump_json(exclude=_NOT_HASHED).encode(), digest_size=16).hexdigest()
+    """Hash of what the page says, ignoring when we fetched it: equal hashes mean nothing changed."""
+    return _content_hash(snap.model_copy(update={"fetched_at": None}).model_dump_json())
 
 
-_NOT_HASHED = {"fetched_at"}
+def _content_hash(undated_json: str) -> str:
+    # Pydantic writes a model's fields in their declared order, so equal snapshots are the same
+    # bytes (no dict with free keys is part of a Snapshot).
+    return blake2b(undated_json.encode(), digest_size=16).hexdigest()
+
+
+def dated_json(undated_json: str, fetched_at: datetime) -> str:
+    """The JSON of an undated snapshot with its ``fetched_at`` filled in, without serialising it again.
+
+    ``"fetched_at":null`` can only be the top-level key: no nested model has such a field, and
+    a quote inside a JSON string is escaped (``\\"``)."""
+    return undated_json.replace('"fetched_at":null', f'"fetched_at":"{iso(fetched_at)}"', 1)
 
 
 def notice_rows(provider: str, notice: Notice, now: str | None) -> NoticeRows:
@@ -78,13 +86,14 @@ def _json_list(values: list[str]) -> str:
 
 def prepare(snap: Snapshot, provider: str, observed_at: datetime, *, first_sight: bool = True) -> ParsedPage:
     """``snap`` as the store writes it for ``provider``, observed at ``observed_at``."""
+    undated = snap.model_copy(update={"provider": provider, "fetched_at": None}).model_dump_json()
     snap = snap.model_copy(update={"provider": provider, "fetched_at": observed_at})
     now = iso(observed_at)
     notices = (*snap.incidents, *snap.maintenances)
     return ParsedPage(
         provider=provider,
-        json=snap.model_dump_json(),
-        content_hash=snapshot_hash(snap),
+        json=dated_json(undated, observed_at),
+        content_hash=_content_hash(undated),
         status=snap.status.value,
         raw_status=snap.raw_status,
         description=snap.description,
