@@ -456,3 +456,11 @@ def test_switch_and_parameter_choose_the_reader(monkeypatch: pytest.MonkeyPatch)
         read_feed(body)
         read_feed(body, fast=True)
     assert len(calls) == 2
+
+
+def test_an_unverified_feedparser_release_gets_every_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = (FIXTURES / "feed" / "incidentio-open.atom").read_bytes()
+    assert feed_fast.read_plain_feed(body) is not None
+    monkeypatch.setattr(feed_fast, "VERIFIED_FEEDPARSER", False)
+    assert feed_fast.read_plain_feed(body) is None
+    assert read_feed(body) == read_feed(body, fast=False)
