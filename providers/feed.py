@@ -86,8 +86,12 @@ from providers.base import (
     text_or_none,
     word_key,
 )
-from providers.feed_fast import read_plain_feed
 from providers.statuspage import component_status
+
+try:
+    from providers.feed_fast import read_plain_feed
+except ImportError:  # a feedparser release without the internals the fast reader copies: feedparser only
+    read_plain_feed = None
 
 FEED_ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.5"
 
@@ -194,7 +198,7 @@ def read_feed(body: bytes, *, fast: bool | None = None) -> FeedDocument:
 def read_feed_fast(body: bytes) -> FeedDocument | None:
     """The ``FeedDocument`` feedparser would give, for an ordinary RSS 2.0 / Atom 1.0 body; None
     when the body is anything else (see ``providers.feed_fast``; it never sees a DTD)."""
-    plain = read_plain_feed(body)
+    plain = read_plain_feed(body) if read_plain_feed is not None else None
     if plain is None:
         return None
     entries = [_make_entry(
