@@ -108,7 +108,7 @@ async def poll_provider(row: dict[str, Any], http: HttpClient, open_notices: Cal
     called only for a changed page, to look up how notices that left the page ended.
     """
     settings = settings or PollSettings()
-    rng = rng or random.Random()
+    rng = rng or _JITTER
     outcome, results = await _poll(row, http, open_notices, clock)
     now = clock()
     interval = settings.interval_for(row.get("platform"), row.get("interval"))
@@ -118,6 +118,7 @@ async def poll_provider(row: dict[str, Any], http: HttpClient, open_notices: Cal
 
 
 INTERNAL_ERROR = "internal error while polling"
+_JITTER = random.Random()  # seeding a generator per poll reads the system's entropy source each time
 
 
 async def poll_or_internal_error(row: dict[str, Any], http: HttpClient, open_notices: Callable[[], set[str]],
@@ -131,7 +132,7 @@ async def poll_or_internal_error(row: dict[str, Any], http: HttpClient, open_not
         now = clock()
         interval = settings.interval_for(row.get("platform"), row.get("interval"))
         due, failures = next_poll(now, interval, row.get("failures") or 0, Verdict(ok=False), settings,
-                                  rng or random.Random())
+                                  rng or _JITTER)
         return PollOutcome(row["id"], datetime.fromtimestamp(now, UTC),
                            error=f"{INTERNAL_ERROR} ({type(exc).__name__}: {exc})"[:300],
                            next_due_at=due, failures=failures)
