@@ -26,7 +26,7 @@ import resource
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -131,6 +131,19 @@ def workers_cpu() -> float:
     return total
 
 
+def peak_rss_of_workers() -> list[float]:
+    """Each poll worker's peak resident set (VmHWM) in MB."""
+    from aggregator.workers import worker_pids
+
+    peaks = []
+    for pid in worker_pids():
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+    return peaks
+
+
 def measure(name: str, farm: Farm, fn: object, *, requests: int | None = None) -> tuple[Cycle, object]:
     server0 = proc_cpu(farm._proc.pid)  # type: ignore[union-attr]
     workers0 = workers_cpu()
@@ -155,6 +168,8 @@ def main() -> None:
     parser.add_argument("--cold", type=int, default=2, help="cold rounds, each into a new database")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--per-host", type=int, default=4)
+    parser.add_argument("--processes", type=int, default=None,
+                        help="poll worker processes (default: as upstream chooses; 0: poll in-process)")
     parser.add_argument("--ports", type=int, default=20)
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     parser.add_argument("--keep", type=Path, help="keep the database at this path")
@@ -173,12 +188,15 @@ def main() -> None:
     for platform in ("statuspage", "incidentio", "feed"):
         adapter_for(platform)  # imports done before the clock starts, as in a running daemon
     settings = PollSettings(concurrency=args.concurrency, per_host=args.per_host)
+    if args.processes is not None:
+        settings = replace(settings, poll_processes=args.processes)
     tmp = tempfile.TemporaryDirectory(prefix="upstream-bench-")
     db = args.keep or Path(tmp.name) / "bench.db"
     cycles: list[tuple[Cycle, Cycle]] = []
     fetch_cycles: list[Cycle] = []
     print(f"poll_farm: N={args.n} providers on {args.ports} loopback ports, concurrency {args.concurrency} "
-          f"(per host:port {args.per_host}), {args.loop} loop, {os.cpu_count()} CPUs", flush=True)
+          f"(per host:port {args.per_host}), {args.loop} loop, {os.cpu_count()} CPUs, "
+          f"{settings.poll_processes} poll worker processes", flush=True)
     with Farm(args.n, ports=args.ports) as farm:
         floor = Floor(farm.fetch_urls(), args.concurrency)
         client_floor = ClientFloor(farm.fetch_urls(), settings)
@@ -225,8 +243,12 @@ def main() -> None:
                 print(f"{'':<12}({changed} pages changed this round)", flush=True)
             rows = store.conn.execute("SELECT count(*) FROM events").fetchone()[0]
         size = db.stat().st_size / 1e6
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {rss:.0f} MB (benchmark process: poller + store + floor client); database {size:.1f} MB, "
+    own_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers_rss = peak_rss_of_workers()
+    rss = own_rss + sum(workers_rss)
+    print(f"peak RSS {rss:.0f} MB: the benchmark process (poller, store, floor clients) {own_rss:.0f} MB + "
+          f"{len(workers_rss)} poll workers {' + '.join(f'{w:.0f}' for w in workers_rss) or '0'} MB (each one's "
+          f"peak, added as if they came at once); database {size:.1f} MB, "
           f"{rows} events")
     print("floor: the same URLs fetched by raw aiohttp (same validators, same concurrency), no parse, no store;\n"
           "fetch: the same with upstream's own HttpClient.fetch (caps, redirects, size limits), no parse, no store.\n"
