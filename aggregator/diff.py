@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from aggregator.model import (
+    ComponentStatus,
     Event,
     EventKind,
     Incident,
@@ -51,24 +52,11 @@ def diff(previous: Snapshot | None, new: Snapshot, observed_at: datetime,
                      new=new_value, observed_at=observed_at, occurred_at=occurred_at,
                      detail={k: v for k, v in detail.items() if v is not None} or None)
 
-    events: list[Event] = []
     if previous is None:
-        events.append(event(EventKind.provider_status_changed, provider, new.name, None, new.status.value,
-                            first_sight=True, description=new.description,
-                            components={c.id: c.status.value for c in new.components}))
-        for incident in new.incidents:
-            if incident.is_open:
-                events.append(event(EventKind.incident_opened, incident.id, incident.title, None,
-                                    incident.status.value, incident.started_at, first_sight=True,
-                                    **_notice_detail(incident)))
-        for maint in new.maintenances:
-            if maint.is_open:
-                kind = (EventKind.maintenance_scheduled if maint.status == MaintenanceStatus.scheduled
-                        else EventKind.maintenance_started)
-                events.append(event(kind, maint.id, maint.title, None, maint.status.value,
-                                    maint.scheduled_for or maint.started_at, first_sight=True,
-                                    **_notice_detail(maint)))
-        return events
+        return first_sight(provider, new.name, new.status, new.description,
+                           {c.id: c.status.value for c in new.components}, new.incidents, new.maintenances,
+                           observed_at)
+    events: list[Event] = []
 
     if previous.status != new.status:
         events.append(event(EventKind.provider_status_changed, provider, new.name, previous.status.value,
@@ -92,6 +80,33 @@ def diff(previous: Snapshot | None, new: Snapshot, observed_at: datetime,
 
     events.extend(_incident_events(previous, new, event, history or {}))
     events.extend(_maintenance_events(previous, new, event, history or {}))
+    return events
+
+
+def first_sight(provider: str, name: str | None, status: ComponentStatus, description: str | None,
+                components: Mapping[str, str], incidents: list[Incident], maintenances: list[Maintenance],
+                observed_at: datetime) -> list[Event]:
+    """The events of a provider seen for the first time (``diff(None, page)``), from its parts:
+    one ``provider.status_changed`` carrying the component states, one per open notice."""
+
+    def event(kind: EventKind, subject_id: str | None, subject_name: str | None, new_value: str | None,
+              occurred_at: datetime | None = None, **detail: object) -> Event:
+        return Event(kind=kind, provider=provider, subject_id=subject_id, subject_name=subject_name, old=None,
+                     new=new_value, observed_at=observed_at, occurred_at=occurred_at,
+                     detail={k: v for k, v in detail.items() if v is not None} or None)
+
+    events = [event(EventKind.provider_status_changed, provider, name, status.value, first_sight=True,
+                    description=description, components=dict(components))]
+    for incident in incidents:
+        if incident.is_open:
+            events.append(event(EventKind.incident_opened, incident.id, incident.title, incident.status.value,
+                                incident.started_at, first_sight=True, **_notice_detail(incident)))
+    for maint in maintenances:
+        if maint.is_open:
+            kind = (EventKind.maintenance_scheduled if maint.status == MaintenanceStatus.scheduled
+                    else EventKind.maintenance_started)
+            events.append(event(kind, maint.id, maint.title, maint.status.value,
+                                maint.scheduled_for or maint.started_at, first_sight=True, **_notice_detail(maint)))
     return events
 
 

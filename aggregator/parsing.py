@@ -16,10 +16,14 @@ from datetime import datetime
 from hashlib import blake2b
 from typing import Any
 
+import orjson
+from pydantic import TypeAdapter
+
 from aggregator.diff import Notice, diff
-from aggregator.model import Event, Maintenance, Snapshot
+from aggregator.diff import first_sight as diff_first_sight
+from aggregator.model import Event, Incident, Maintenance, Snapshot
 from aggregator.query import iso_z as iso
-from providers.base import Bodies, get_adapter
+from providers.base import Bodies, PageParts, get_adapter
 
 NoticeRows = tuple[tuple[Any, ...], list[tuple[Any, ...]]]  # (incidents row, incident_updates rows)
 
@@ -79,8 +83,6 @@ def notice_rows(provider: str, notice: Notice, now: str | None) -> NoticeRows:
 
 
 def _json_list(values: list[str]) -> str:
-    import orjson
-
     return orjson.dumps(values).decode()
 
 
@@ -118,9 +120,50 @@ class ParseJob:
 
 
 def parse_page(job: ParseJob) -> ParsedPage:
-    """Parse one page (raises ``AdapterError`` only, as ``Adapter.parse`` does)."""
-    snap = _adapter(job.platform).parse(job.bodies, job.url)
+    """Parse one page (raises ``AdapterError`` only, as ``Adapter.parse`` does).
+
+    Where the adapter gives ``PageParts`` (Statuspage, most pages there are), the page is written
+    out from them without building its models; its ``snapshot`` is then None until ``model()``."""
+    adapter = _adapter(job.platform)
+    parts = adapter.parse_parts(job.bodies, job.url)
+    if parts is not None:
+        return prepare_parts(parts, job.provider, job.observed_at, first_sight=job.first_sight)
+    snap = adapter.parse(job.bodies, job.url)
     return prepare(snap, job.provider, job.observed_at, first_sight=job.first_sight)
+
+
+_INCIDENT_LIST = TypeAdapter(list[Incident])
+_MAINTENANCE_LIST = TypeAdapter(list[Maintenance])
+
+
+def prepare_parts(parts: PageParts, provider: str, observed_at: datetime, *, first_sight: bool = True) -> ParsedPage:
+    """``prepare(parts.snapshot(), ...)`` without the models of the components: the same JSON
+    (field order, times, escapes), hash, rows and events (tests compare them byte for byte)."""
+    now = iso(observed_at)
+    notices = (*parts.incidents, *parts.maintenances)
+    document = {
+        "provider": provider, "name": parts.name, "url": parts.url, "platform": parts.platform,
+        "category": None, "page_id": parts.page_id, "fetched_at": None, "status": parts.status,
+        "raw_status": parts.raw_status, "description": parts.description, "components": parts.components,
+        # The notices (few) are models: pydantic writes them, as it writes any snapshot.
+        "incidents": orjson.Fragment(_INCIDENT_LIST.dump_json(parts.incidents)),
+        "maintenances": orjson.Fragment(_MAINTENANCE_LIST.dump_json(parts.maintenances)),
+    }
+    undated = orjson.dumps(document, option=orjson.OPT_UTC_Z).decode()
+    return ParsedPage(
+        provider=provider,
+        json=dated_json(undated, observed_at),
+        content_hash=_content_hash(undated),
+        status=parts.status.value,
+        raw_status=parts.raw_status,
+        description=parts.description,
+        page_id=parts.page_id,
+        notice_ids=frozenset(n.id for n in notices),
+        notice_rows=[notice_rows(provider, n, now) for n in notices],
+        first_sight=diff_first_sight(provider, parts.name, parts.status, parts.description,
+                                     {c["id"]: c["status"].value for c in parts.components}, parts.incidents,
+                                     parts.maintenances, observed_at) if first_sight else None,
+    )
 
 
 _ADAPTERS: dict[str, Any] = {}

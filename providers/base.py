@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
+from pydantic import TypeAdapter
 
 from aggregator.model import (
     IMPACT_TO_STATUS,
@@ -151,14 +152,7 @@ class Adapter:
 
     def parse(self, bodies: Bodies, base_url: str | None = None) -> Snapshot:
         """Bodies (by endpoint key) to a Snapshot; raises only ``AdapterError``."""
-        try:
-            snapshot = self.build(bodies, base_url)
-        except AdapterError:
-            raise
-        except RecursionError as exc:
-            raise ParseError(f"{self.platform}: document nested too deeply") from exc
-        except Exception as exc:  # noqa: BLE001 - the contract: nothing but AdapterError escapes
-            raise ParseError(f"{self.platform}: unexpected document shape ({type(exc).__name__}: {exc})"[:300]) from exc
+        snapshot = self._guarded(self.build, bodies, base_url)
         update: dict[str, Any] = {}
         if snapshot.platform != self.platform:
             update["platform"] = self.platform
@@ -166,8 +160,37 @@ class Adapter:
         for field in ("components", "incidents", "maintenances"):
             items = getattr(snapshot, field)
             if len({item.id for item in items}) != len(items):
-                update[field] = _last_listing_wins(items)
+                update[field] = _last_listing_wins(items, lambda item: item.id)
         return snapshot.model_copy(update=update) if update else snapshot
+
+    def build_parts(self, bodies: Bodies, base_url: str | None) -> PageParts | None:
+        """The page as ``PageParts``, for adapters that can give them (None: only ``build``)."""
+        return None
+
+    def parse_parts(self, bodies: Bodies, base_url: str | None = None) -> PageParts | None:
+        """``parse`` short of building a model per component: the parts ``parse`` would assemble,
+        or None where this adapter (or this page) has no such form. Raises only ``AdapterError``."""
+        parts = self._guarded(self.build_parts, bodies, base_url)
+        if parts is None:
+            return None
+        parts.platform = self.platform
+        if len({c["id"] for c in parts.components}) != len(parts.components):
+            parts.components = _last_listing_wins(parts.components, lambda c: c["id"])
+        for field in ("incidents", "maintenances"):
+            items = getattr(parts, field)
+            if len({item.id for item in items}) != len(items):
+                setattr(parts, field, _last_listing_wins(items, lambda item: item.id))
+        return parts
+
+    def _guarded(self, build: Any, bodies: Bodies, base_url: str | None) -> Any:
+        try:
+            return build(bodies, base_url)
+        except AdapterError:
+            raise
+        except RecursionError as exc:
+            raise ParseError(f"{self.platform}: document nested too deeply") from exc
+        except Exception as exc:  # noqa: BLE001 - the contract: nothing but AdapterError escapes
+            raise ParseError(f"{self.platform}: unexpected document shape ({type(exc).__name__}: {exc})"[:300]) from exc
 
     def parse_history(self, bodies: Bodies, base_url: str | None = None) -> list[Incident | Maintenance]:
         try:
@@ -178,9 +201,38 @@ class Adapter:
             raise ParseError(f"{self.platform}: unexpected history shape ({type(exc).__name__}: {exc})"[:300]) from exc
 
 
-def _last_listing_wins(items: list[Any]) -> list[Any]:
-    last = {item.id: index for index, item in enumerate(items)}
-    return [item for index, item in enumerate(items) if last[item.id] == index]
+def _last_listing_wins(items: list[Any], key: Any) -> list[Any]:
+    last = {key(item): index for index, item in enumerate(items)}
+    return [item for index, item in enumerate(items) if last[key(item)] == index]
+
+
+@dataclass(slots=True)
+class PageParts:
+    """A page as an adapter read it, before its components become models.
+
+    ``snapshot()`` is the Snapshot ``Adapter.parse`` gives. ``aggregator.parsing`` writes the
+    parts out as the same JSON without building a model per component, which is most of the cost
+    of parsing a large page; tests hold the two to the same bytes."""
+
+    platform: str
+    name: str | None
+    url: str | None
+    page_id: str | None
+    status: ComponentStatus
+    raw_status: str | None
+    description: str | None
+    components: list[dict[str, Any]]  # every Component field, in the model's order, values as validated
+    incidents: list[Incident]
+    maintenances: list[Maintenance]
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(platform=self.platform, name=self.name, url=self.url, page_id=self.page_id,
+                        status=self.status, raw_status=self.raw_status, description=self.description,
+                        components=_COMPONENT_LIST.validate_python(self.components), incidents=self.incidents,
+                        maintenances=self.maintenances)
+
+
+_COMPONENT_LIST = TypeAdapter(list[Component])
 
 
 def load_adapters() -> dict[str, type[Adapter]]:

@@ -23,11 +23,13 @@ from aggregator.model import (
     MaintenanceStatus,
     Snapshot,
     Update,
+    worst_status,
 )
 from providers.base import (
     Adapter,
     Bodies,
     Endpoint,
+    PageParts,
     ParseError,
     as_list,
     join_url,
@@ -36,7 +38,6 @@ from providers.base import (
     notice_sort_key,
     parse_time,
     sort_updates,
-    stated_or_worst,
     text_or_none,
     word_key,
 )
@@ -100,13 +101,19 @@ class StatuspageAdapter(Adapter):
 
     # ------------------------------------------------------------------------------------------
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+        parts = self.build_parts(bodies, base_url)
+        if parts is not None:
+            return parts.snapshot()
+        from providers.feed import FeedAdapter  # a page's feed alone
+
+        snap = FeedAdapter().build({"feed": bodies["feed"]}, base_url)
+        return snap.model_copy(update={"platform": self.platform})
+
+    def build_parts(self, bodies: Bodies, base_url: str | None) -> PageParts | None:
         if not bodies:
             raise ParseError("statuspage: nothing to parse")
         if "feed" in bodies and len(bodies) == 1:
-            from providers.feed import FeedAdapter
-
-            snap = FeedAdapter().build({"feed": bodies["feed"]}, base_url)
-            return snap.model_copy(update={"platform": self.platform})
+            return None
         docs = {key: load_object(body, f"statuspage {key}") for key, body in bodies.items() if key != "feed"}
         for key, doc in docs.items():
             for field in ("components", "incidents", "scheduled_maintenances"):
@@ -119,10 +126,10 @@ class StatuspageAdapter(Adapter):
                    ("page", "components", "incidents", "scheduled_maintenances", "status")):
             raise ParseError("statuspage: not a Statuspage API document (no page, status or components)")
 
-        components: list[Component] = []
+        components: list[dict[str, Any]] = []
         comp_doc = docs.get("summary") or docs.get("components")
         if comp_doc is not None:
-            components = parse_components(comp_doc.get("components"), tz)
+            components = component_rows(comp_doc.get("components"), tz)
 
         incidents: dict[str, Incident] = {}
         maintenances: dict[str, Maintenance] = {}
@@ -148,12 +155,15 @@ class StatuspageAdapter(Adapter):
                     maintenances[notice.id] = notice
 
         indicator = text_or_none(status_doc.get("indicator"))
-        return Snapshot(
+        stated = INDICATOR_TO_STATUS.get(word_key(indicator))
+        return PageParts(
             platform=self.platform,
             name=text_or_none(page.get("name")),
             url=page_url,
             page_id=text_or_none(page.get("id")),
-            status=stated_or_worst(INDICATOR_TO_STATUS.get(word_key(indicator)), components),
+            # As ``stated_or_worst``: the page's own word, else the worst of its components.
+            status=stated if stated is not None and stated is not ComponentStatus.unknown else (
+                worst_status(c["status"] for c in components) if components else ComponentStatus.unknown),
             raw_status=indicator,
             description=text_or_none(status_doc.get("description")),
             components=components,
@@ -174,6 +184,12 @@ def page_and_status(docs: Iterable[dict[str, Any]]) -> tuple[dict[str, Any], dic
 
 def parse_components(raw_components: Any, tz: str | None) -> list[Component]:
     """Statuspage components; groups become the ``group`` of their members, not components."""
+    return _COMPONENTS.validate_python(component_rows(raw_components, tz))
+
+
+def component_rows(raw_components: Any, tz: str | None) -> list[dict[str, Any]]:
+    """``parse_components`` as dicts: every Component field in the model's order, each value as
+    validation leaves it (so that the dicts serialise to the models' JSON)."""
     raws = [c for c in as_list(raw_components) if isinstance(c, dict) and c.get("id") is not None]
     group_names = {str(c["id"]): str(c.get("name") or c["id"]) for c in raws if c.get("group") is True}
     # A group also lists its children; use that where a child lacks group_id.
@@ -182,9 +198,10 @@ def parse_components(raw_components: Any, tz: str | None) -> list[Component]:
         if c.get("group") is True:
             for child in as_list(c.get("components")):
                 child_group[str(child)] = str(c["id"])
-    # The loop runs for every component of every page polled: plain dicts, validated in one call
-    # (pydantic's core validates a list of dicts faster than one constructor call per item), and
-    # each distinct update time parsed once per page (real pages repeat them across components).
+    # The loop runs for every component of every page polled: plain dicts (pydantic's core
+    # validates a list of dicts faster than one constructor call per item, and a poll worker
+    # writes them out without models), each distinct update time parsed once per page (real
+    # pages repeat them across components).
     rows: list[dict[str, Any]] = []
     times: dict[Any, Any] = {}
     for c in raws:
@@ -212,9 +229,10 @@ def parse_components(raw_components: Any, tz: str | None) -> list[Component]:
             "description": _text(c.get("description")),
             "position": position if position.__class__ is int else None,  # not bool, not a string
             "updated_at": updated_at,
+            "region": None,
             "only_show_if_degraded": c.get("only_show_if_degraded") is True,
         })
-    return _COMPONENTS.validate_python(rows)
+    return rows
 
 
 _COMPONENTS = TypeAdapter(list[Component])

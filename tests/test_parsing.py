@@ -77,6 +77,83 @@ def test_a_page_that_is_not_what_it_claims_raises_the_adapters_error() -> None:
     job = ParseJob("statuspage", {"summary": (FIXTURES / "statuspage" / "acme-1-operational.json").read_bytes()},
                    "https://x.test", "acme", T0, first_sight=False)
     page = parse_page(job)
-    assert page.first_sight is None and page.snapshot is not None and page.provider == "acme"
+    assert page.first_sight is None and page.provider == "acme" and page.model().provider == "acme"
 
 
+
+
+def _farm_summaries() -> list[tuple[str, bytes]]:
+    import orjson
+
+    from benchmarks.farm import platform_of, statuspage_summary
+
+    pages = []
+    for i in range(0, 600, 7):
+        if platform_of(i) == "statuspage":
+            for version in (0, 1, 4):
+                pages.append((f"farm-{i}-v{version}", orjson.dumps(statuspage_summary(i, f"https://s{i}.test", version))))
+    return pages
+
+
+def _summaries() -> list[tuple[str, bytes]]:
+    adapter = get_adapter("statuspage")
+    found = []
+    dirs = [FIXTURES / "statuspage"] + ([CORPUS / "statuspage"] if CORPUS.exists() else [])
+    for folder in dirs:
+        for path in sorted(folder.glob("*.json")):
+            body = path.read_bytes()
+            if adapter.classify(body, path.name) == "summary":
+                found.append((path.name, body))
+    return found + _farm_summaries()
+
+
+SUMMARIES = _summaries()
+
+
+@pytest.mark.parametrize(("name", "body"), SUMMARIES, ids=[n for n, _ in SUMMARIES])
+def test_a_page_written_from_its_parts_is_the_page_written_from_its_model(name: str, body: bytes) -> None:
+    from providers.base import AdapterError
+
+    adapter = get_adapter("statuspage")
+    for first in (True, False):
+        job = ParseJob("statuspage", {"summary": body}, "https://status.acme.test", "acme", T0, first_sight=first)
+        try:
+            via_model = prepare(adapter.parse(job.bodies, job.url), "acme", T0, first_sight=first)
+        except AdapterError:
+            with pytest.raises(AdapterError):
+                parse_page(job)
+            return
+        parts = adapter.parse_parts(job.bodies, job.url)
+        assert parts is not None
+        via_parts = parse_page(job)
+        assert via_parts.snapshot is None  # no model was built
+        assert via_parts.json == via_model.json
+        assert via_parts.content_hash == via_model.content_hash
+        assert (via_parts.status, via_parts.raw_status, via_parts.description, via_parts.page_id) == (
+            via_model.status, via_model.raw_status, via_model.description, via_model.page_id)
+        assert via_parts.notice_ids == via_model.notice_ids and via_parts.notice_rows == via_model.notice_rows
+        assert via_parts.first_sight == via_model.first_sight
+        assert via_parts.model() == via_model.model()
+
+
+def test_pages_checked_both_ways_include_big_and_busy_ones() -> None:
+    adapter = get_adapter("statuspage")
+    snaps = [adapter.parse({"summary": body}) for _, body in SUMMARIES[-60:]]
+    assert max(len(s.components) for s in snaps) >= 40
+    assert sum(1 for s in snaps if s.incidents or s.maintenances) >= 5
+    assert any(c.group for s in snaps for c in s.components)
+
+
+def test_a_page_listing_a_component_twice_keeps_the_last_listing_both_ways() -> None:
+    import orjson
+
+    doc = orjson.loads((FIXTURES / "statuspage" / "acme-1-operational.json").read_bytes())
+    first = dict(next(c for c in doc["components"] if not c.get("group")))
+    doc["components"].append({**first, "status": "major_outage"})
+    body = orjson.dumps(doc)
+    adapter = get_adapter("statuspage")
+    job = ParseJob("statuspage", {"summary": body}, "https://x.test", "acme", T0, first_sight=True)
+    page = parse_page(job)
+    assert page.json == prepare(adapter.parse(job.bodies, job.url), "acme", T0).json
+    statuses = [c.status.value for c in page.model().components if c.id == first["id"]]
+    assert statuses == ["major_outage"]
