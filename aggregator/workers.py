@@ -26,7 +26,10 @@ import atexit
 import contextlib
 import multiprocessing
 import pickle
+import queue
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from multiprocessing.connection import Connection
@@ -52,8 +55,9 @@ def host_of(url: str) -> str:
 class PollWorkers:
     """Worker processes polling for one parent; ``on_outcomes`` gets what they finish.
 
-    Messages are pickled tuples over a pipe per worker: ``("poll", rows)``, ``("cancel",)`` and
-    ``("stop",)`` to a worker; ``("done", outcomes)`` and ``("cancelled", ids)`` back.
+    Messages are pickled tuples over a pipe per worker: ``("poll", database, rows)``,
+    ``("cancel",)`` and ``("stop",)`` to a worker; ``("ready",)``, ``("done", outcomes)`` and
+    ``("cancelled", ids)`` back.
     """
 
     def __init__(self, settings: PollSettings, processes: int) -> None:
@@ -65,6 +69,7 @@ class PollWorkers:
         self._hosts: dict[str, int] = {}
         self._load: list[int] = []  # providers assigned to each worker (to balance new hosts)
         self._cancel_waiters: list[asyncio.Future[list[str]] | None] = []
+        self._heard: list[bool] = []  # per worker: has it ever answered?
         self.on_outcomes: Callable[[list[PollOutcome]], None] | None = None
         self.on_lost: Callable[[list[dict[str, Any]]], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -87,6 +92,7 @@ class PollWorkers:
             self._held.append({})
             self._load.append(0)
             self._cancel_waiters.append(None)
+            self._heard.append(False)
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Listen for the workers' messages on ``loop`` (once per event loop)."""
@@ -120,7 +126,7 @@ class PollWorkers:
                 proc.join(timeout=5)
         for conn in self._conns:
             conn.close()
-        self._procs, self._conns, self._held, self._load, self._cancel_waiters = [], [], [], [], []
+        self._procs, self._conns, self._held, self._load, self._cancel_waiters, self._heard = [], [], [], [], [], []
         self._hosts.clear()
 
     # --- polling -------------------------------------------------------------------------------
@@ -177,6 +183,7 @@ class PollWorkers:
         except (EOFError, OSError):
             self._lost(index)
             return
+        self._heard[index] = True
         kind = message[0]
         if kind == "done":
             outcomes: list[PollOutcome] = message[1]
@@ -197,6 +204,10 @@ class PollWorkers:
 
     def _lost(self, index: int) -> None:
         """A worker that died: hand its polls back to the parent."""
+        if not self._heard[index]:
+            # It died before answering anything (a broken installation, no memory): large polls
+            # go on in-process for a while rather than start doomed workers every time.
+            _START_FAILED_AT.append(time.monotonic())
         if self._loop is not None:
             with contextlib.suppress(OSError, ValueError):
                 self._loop.remove_reader(self._conns[index].fileno())
@@ -243,11 +254,24 @@ async def _serve(conn: Connection, settings: PollSettings) -> None:
             reader.execute("PRAGMA busy_timeout = 30000")
         return {r[0] for r in reader.execute("SELECT id FROM incidents WHERE provider = ? AND is_open = 1", [pid])}
 
+    # Messages to the parent leave from a thread of their own: a write blocks while the parent is
+    # busy, and this loop must go on reading what the parent sends meanwhile (or each would wait
+    # for the other once both sides' buffers are full).
+    outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+
+    def sender() -> None:
+        while (blob := outbox.get()) is not None:
+            try:
+                conn.send_bytes(blob)
+            except (OSError, ValueError):
+                loop.call_soon_threadsafe(stopped.set)  # the parent is gone
+                return
+
+    sending = threading.Thread(target=sender, name="upstream-worker-sender", daemon=True)
+    sending.start()
+
     def send(message: tuple[Any, ...]) -> None:
-        try:
-            conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-        except (OSError, ValueError):
-            stopped.set()  # the parent is gone
+        outbox.put(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
 
     def send_finished() -> None:
         nonlocal send_scheduled
@@ -309,6 +333,7 @@ async def _serve(conn: Connection, settings: PollSettings) -> None:
     with relaxed_gc():
         async with client_for(settings) as http:
             loop.add_reader(conn.fileno(), receive)
+            send(("ready",))
             try:
                 await stopped.wait()
             finally:
@@ -316,6 +341,8 @@ async def _serve(conn: Connection, settings: PollSettings) -> None:
                 for task in list(tasks.values()):
                     task.cancel()
                 await asyncio.gather(*tasks.values(), return_exceptions=True)
+                outbox.put(None)
+                sending.join(timeout=5)
     for reader in readers.values():
         reader.close()
     conn.close()
@@ -329,6 +356,8 @@ def shared_workers(settings: PollSettings) -> PollWorkers | None:
     daemon polls every minute; a worker takes ~0.3 s to start). None where worker processes
     cannot be started."""
     global _SHARED
+    if _START_FAILED_AT and time.monotonic() - _START_FAILED_AT[-1] < RETRY_START_AFTER:
+        return None
     current = _SHARED
     if current is not None and (current.settings != settings or not current.alive):
         current.close()
@@ -348,6 +377,8 @@ def shared_workers(settings: PollSettings) -> PollWorkers | None:
 
 
 _ATEXIT: list[bool] = []
+_START_FAILED_AT: list[float] = []  # when a worker last died before it answered
+RETRY_START_AFTER = 300.0  # seconds
 
 
 def worker_pids() -> list[int]:

@@ -109,14 +109,17 @@ def test_the_polls_of_a_worker_that_dies_are_taken_back(tmp_path: Path) -> None:
         _follow(db, [one, two])
 
         async def poll_and_kill() -> object:
+            nonlocal first_workers
             with Store(db) as store:
                 task = asyncio.create_task(poll_once(store, settings=PollSettings(poll_processes=2)))
                 while len(worker_pids()) < 2:
                     await asyncio.sleep(0.01)
+                first_workers = set(worker_pids())
                 await asyncio.sleep(0.2)  # the workers hold polls now (each page takes 0.3 s)
                 os.kill(worker_pids()[0], signal.SIGKILL)
                 return await task
 
+        first_workers: set[int] = set()
         report = asyncio.run(poll_and_kill())
     assert report.polled == COUNT and not report.internal_errors
     with Store(db) as store:
@@ -130,7 +133,9 @@ def test_the_polls_of_a_worker_that_dies_are_taken_back(tmp_path: Path) -> None:
                 store.add_provider(f"p{i:03d}", name=f"P{i}", url=[one, two][i % 2].url(f"/p{i}"),
                                    platform="statuspage")
         assert _poll(db, 2).polled == COUNT
-        assert len(worker_pids()) == 2
+        # ... in new worker processes (one that dies after it answered is not a failed start)
+        assert len(worker_pids()) == 2 and not first_workers & set(worker_pids())
+        assert all(not _gone(pid) for pid in worker_pids())
 
 
 def _children(pid: int) -> list[int]:
