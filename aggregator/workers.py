@@ -111,6 +111,11 @@ class PollWorkers:
         self._loop = None
 
     @property
+    def ready(self) -> bool:
+        """Every worker has started and answered."""
+        return bool(self._heard) and all(self._heard)
+
+    @property
     def alive(self) -> bool:
         return bool(self._procs) and all(p.is_alive() for p in self._procs)
 
@@ -379,6 +384,11 @@ def shared_workers(settings: PollSettings) -> PollWorkers | None:
 _ATEXIT: list[bool] = []
 _START_FAILED_AT: list[float] = []  # when a worker last died before it answered
 RETRY_START_AFTER = 300.0  # seconds
+
+
+def current_workers() -> PollWorkers | None:
+    """This process's workers, if any were started."""
+    return _SHARED
 
 
 def worker_pids() -> list[int]:

@@ -15,7 +15,7 @@ import pytest
 from aggregator.poll import poll_once
 from aggregator.schedule import PollSettings
 from aggregator.store import Store
-from aggregator.workers import OFFLOAD_MIN, close_shared_workers, worker_pids
+from aggregator.workers import OFFLOAD_MIN, close_shared_workers, current_workers, worker_pids
 from tests.conftest import FIXTURES
 from tests.loopback import LoopbackServer
 from tests.test_watch import _event_count, _spawn_watch, _wait_for, check_database_whole
@@ -112,10 +112,10 @@ def test_the_polls_of_a_worker_that_dies_are_taken_back(tmp_path: Path) -> None:
             nonlocal first_workers
             with Store(db) as store:
                 task = asyncio.create_task(poll_once(store, settings=PollSettings(poll_processes=2)))
-                while len(worker_pids()) < 2:
+                while (workers := current_workers()) is None or not workers.ready:
                     await asyncio.sleep(0.01)
                 first_workers = set(worker_pids())
-                await asyncio.sleep(0.2)  # the workers hold polls now (each page takes 0.3 s)
+                await asyncio.sleep(0.1)  # the workers hold polls now (each page takes 0.3 s)
                 os.kill(worker_pids()[0], signal.SIGKILL)
                 return await task
 
