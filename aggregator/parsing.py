@@ -21,9 +21,9 @@ from pydantic import TypeAdapter
 
 from aggregator.diff import Notice, diff
 from aggregator.diff import first_sight as diff_first_sight
-from aggregator.model import Event, Incident, Maintenance, Snapshot
+from aggregator.model import ComponentStatus, Event, Incident, Maintenance, Snapshot
 from aggregator.query import iso_z as iso
-from providers.base import Bodies, PageParts, get_adapter
+from providers.base import Adapter, Bodies, PageParts, get_adapter
 
 NoticeRows = tuple[tuple[Any, ...], list[tuple[Any, ...]]]  # (incidents row, incident_updates rows)
 
@@ -124,7 +124,7 @@ def parse_page(job: ParseJob) -> ParsedPage:
 
     Where the adapter gives ``PageParts`` (Statuspage, most pages there are), the page is written
     out from them without building its models; its ``snapshot`` is then None until ``model()``."""
-    adapter = _adapter(job.platform)
+    adapter = adapter_for(job.platform)
     parts = adapter.parse_parts(job.bodies, job.url)
     if parts is not None:
         return prepare_parts(parts, job.provider, job.observed_at, first_sight=job.first_sight)
@@ -132,6 +132,7 @@ def parse_page(job: ParseJob) -> ParsedPage:
     return prepare(snap, job.provider, job.observed_at, first_sight=job.first_sight)
 
 
+_VALUE = {status: status.value for status in ComponentStatus}  # ``.value`` is a slow property
 _INCIDENT_LIST = TypeAdapter(list[Incident])
 _MAINTENANCE_LIST = TypeAdapter(list[Maintenance])
 
@@ -161,15 +162,24 @@ def prepare_parts(parts: PageParts, provider: str, observed_at: datetime, *, fir
         notice_ids=frozenset(n.id for n in notices),
         notice_rows=[notice_rows(provider, n, now) for n in notices],
         first_sight=diff_first_sight(provider, parts.name, parts.status, parts.description,
-                                     {c["id"]: c["status"].value for c in parts.components}, parts.incidents,
+                                     {c["id"]: _VALUE[c["status"]] for c in parts.components}, parts.incidents,
                                      parts.maintenances, observed_at) if first_sight else None,
     )
 
 
-_ADAPTERS: dict[str, Any] = {}
+_ADAPTERS: dict[str, Adapter] = {}
 
 
-def _adapter(platform: str) -> Any:
+def warm_adapters() -> None:
+    """Import and build every adapter now (a worker does, before it says it is ready)."""
+    from providers.base import load_adapters
+
+    for platform in load_adapters():
+        adapter_for(platform)
+
+
+def adapter_for(platform: str) -> Adapter:
+    """The adapter of ``platform``, built once per process (raises KeyError for an unknown one)."""
     adapter = _ADAPTERS.get(platform)
     if adapter is None:
         adapter = _ADAPTERS[platform] = get_adapter(platform)

@@ -28,11 +28,11 @@ import orjson
 
 from aggregator.http import FetchResult, HttpClient
 from aggregator.model import Event, EventKind
-from aggregator.parsing import ParsedPage, ParseJob, parse_page
+from aggregator.parsing import ParsedPage, ParseJob, adapter_for, parse_page
 from aggregator.schedule import Clock, PollSettings, Verdict, next_poll, wall_clock
 from aggregator.store import PollOutcome, Store
 from aggregator.workers import OFFLOAD_MIN, PollWorkers, shared_workers
-from providers.base import Adapter, AdapterError, Endpoint, get_adapter
+from providers.base import Adapter, AdapterError, Endpoint
 
 
 @dataclass(repr=False)
@@ -54,16 +54,6 @@ class PollReport:
         # Short: Python 3.11's asyncio.run formats the repr of its main task, and so of the report it
         # returns (every event of a poll: 0.1 s at 5,000 providers), when it restores SIGINT.
         return f"PollReport({self.summary()})"
-
-
-_ADAPTERS: dict[str, Adapter] = {}
-
-
-def adapter_for(platform: str) -> Adapter:
-    adapter = _ADAPTERS.get(platform)
-    if adapter is None:
-        adapter = _ADAPTERS[platform] = get_adapter(platform)
-    return adapter
 
 
 async def _fetch_all(http: HttpClient, endpoints: list[Endpoint], state: dict[str, Any],

@@ -238,7 +238,10 @@ def worker_main(conn: Connection, settings: PollSettings) -> None:
 async def _serve(conn: Connection, settings: PollSettings) -> None:
     import signal
 
+    from aggregator.parsing import warm_adapters
     from aggregator.poll import client_for, poll_or_internal_error, relaxed_gc
+
+    warm_adapters()  # every adapter imported and built before the first page, not during a poll
 
     # The parent decides when to stop: Ctrl-C in a terminal reaches the whole process group.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

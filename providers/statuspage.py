@@ -191,58 +191,61 @@ def component_rows(raw_components: Any, tz: str | None) -> list[dict[str, Any]]:
     """``parse_components`` as dicts: every Component field in the model's order, each value as
     validation leaves it (so that the dicts serialise to the models' JSON)."""
     raws = [c for c in as_list(raw_components) if isinstance(c, dict) and c.get("id") is not None]
-    group_names = {str(c["id"]): str(c.get("name") or c["id"]) for c in raws if c.get("group") is True}
+    group_names: dict[str, str] = {}
     # A group also lists its children; use that where a child lacks group_id.
     child_group: dict[str, str] = {}
     for c in raws:
         if c.get("group") is True:
+            group_id = str(c["id"])
+            group_names[group_id] = str(c.get("name") or c["id"])
             for child in as_list(c.get("components")):
-                child_group[str(child)] = str(c["id"])
-    # The loop runs for every component of every page polled: plain dicts (pydantic's core
-    # validates a list of dicts faster than one constructor call per item, and a poll worker
-    # writes them out without models), each distinct update time parsed once per page (real
-    # pages repeat them across components).
+                child_group[str(child)] = group_id
+    # The loop runs for every component of every page polled, so it is written for speed: plain
+    # dicts (pydantic's core validates a list of dicts faster than one constructor call per
+    # item, and a poll worker writes them out without models), the usual types tested first,
+    # each distinct update time parsed once per page (real pages repeat them across components).
     rows: list[dict[str, Any]] = []
+    append = rows.append
     times: dict[Any, Any] = {}
+    by_word = _STATUS_BY_WORD
     for c in raws:
-        if c.get("group") is True:
+        get = c.get
+        if get("group") is True:
             continue
         cid = c["id"]
         if cid.__class__ is not str:
             cid = str(cid)
-        group_id = text_or_none(c.get("group_id")) or child_group.get(cid)
-        raw_status = _text(c.get("status"))
-        name = c.get("name")
-        updated = c.get("updated_at")
+        group_id = get("group_id")
+        group_id = (group_id.strip() if group_id.__class__ is str else text_or_none(group_id)) or child_group.get(cid)
+        raw_status = get("status")
+        raw_status = (raw_status.strip() or None) if raw_status.__class__ is str else text_or_none(raw_status)
+        description = get("description")
+        if description is not None:
+            description = (description.strip() or None) if description.__class__ is str else text_or_none(description)
+        name = get("name")
+        updated = get("updated_at")
         updated_at = times.get(updated) if updated.__class__ is str else None
         if updated_at is None:
             updated_at = parse_time(updated, tz)
             if updated.__class__ is str:
                 times[updated] = updated_at
-        position = c.get("position")
-        rows.append({
+        position = get("position")
+        append({
             "id": cid,
             "name": (name if name.__class__ is str and name else str(name or cid)).strip(),
             "group": group_names.get(group_id) if group_id else None,
-            "status": component_status(raw_status),
+            "status": by_word.get(raw_status) or component_status(raw_status),
             "raw_status": raw_status,
-            "description": _text(c.get("description")),
+            "description": description,
             "position": position if position.__class__ is int else None,  # not bool, not a string
             "updated_at": updated_at,
             "region": None,
-            "only_show_if_degraded": c.get("only_show_if_degraded") is True,
+            "only_show_if_degraded": get("only_show_if_degraded") is True,
         })
     return rows
 
 
 _COMPONENTS = TypeAdapter(list[Component])
-
-
-def _text(value: Any) -> str | None:
-    """``text_or_none`` with the common case (a string) first."""
-    if value.__class__ is str:
-        return value.strip() or None
-    return text_or_none(value)
 
 
 def parse_updates(raw_updates: Any, tz: str | None, allowed: set[str]) -> list[Update]:
