@@ -35,8 +35,8 @@ from dataclasses import replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from aggregator.http import host_key
 from aggregator.schedule import PollSettings
 from aggregator.store import PollOutcome
 
@@ -45,10 +45,11 @@ SEND_EVERY = 0.02  # seconds a finished outcome may wait to travel with others
 SEND_BATCH = 32  # outcomes per message at most
 
 
-def host_of(url: str) -> str:
+def _host_of(url: str) -> str:
+    """The host:port the per-host cap counts (``aggregator.http.host_key``), for any URL."""
     try:
-        return urlsplit(url).netloc.lower()
-    except ValueError:
+        return host_key(url)
+    except ValueError:  # a malformed URL: its poll fails in the worker like any other
         return url
 
 
@@ -139,7 +140,7 @@ class PollWorkers:
         """Send each row (of a provider in the database at ``db_path``) to the worker that owns its host."""
         per_worker: list[list[dict[str, Any]]] = [[] for _ in self._conns]
         for row in rows:
-            host = host_of(str(row.get("url") or ""))
+            host = _host_of(str(row.get("url") or ""))
             index = self._hosts.get(host)
             if index is None:
                 index = self._hosts[host] = min(range(len(self._load)), key=self._load.__getitem__)
