@@ -54,9 +54,13 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(f"{stamp} {line}\n")
             sys.stdout.flush()
 
+        from aggregator.workers import OFFLOAD_MIN
+
         count = len(store.poll_rows())
+        workers = (f", {settings.poll_processes} worker processes for large polls"
+                   if settings.poll_processes and count >= OFFLOAD_MIN else "")
         log(f"watching {count} providers (interval {settings.interval * settings.scale:g}s, "
-            f"{settings.concurrency} requests at once, {settings.per_host} per host)")
+            f"{settings.concurrency} requests at once, {settings.per_host} per host{workers})")
         try:
             run_watch(store, settings=settings, max_cycles=max_cycles, once=once, log=log)
         finally:

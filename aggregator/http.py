@@ -203,6 +203,18 @@ class _Session:
             self.session = None
 
 
+_URLS: dict[str, Any] = {}  # URL string -> yarl.URL: aiohttp parses and encodes a string at every request
+
+
+def _parsed_url(url: str) -> Any:
+    from yarl import URL
+
+    parsed = URL(url)
+    if len(_URLS) < 100_000:  # the same URLs come back every cycle
+        _URLS[url] = parsed
+    return parsed
+
+
 def _aiohttp_errors() -> tuple[type[BaseException], ...]:
     import aiohttp
 
@@ -424,7 +436,10 @@ class HttpClient:
             # One timer per request (a per-read timer costs a re-arm for every chunk received).
             self._aio_timeout = aiohttp.ClientTimeout(total=self.timeout * 2, sock_connect=self.timeout)
         try:
-            async with self._session.get().get(url, headers=headers, allow_redirects=False,
+            target = _URLS.get(url)
+            if target is None:
+                target = _parsed_url(url)
+            async with self._session.get().get(target, headers=headers, allow_redirects=False,
                                                timeout=self._aio_timeout,
                                                proxy=self._session.proxy_for(url)) as response:
                 result.status = response.status

@@ -180,6 +180,7 @@ def test_watch_leaves_no_worker_behind(tmp_path: Path, how: str) -> None:
         while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert all(_gone(pid) for pid in workers), "a poll worker outlived its watch"
+    assert "2 worker processes for large polls" in log.read_text()
     if how == "SIGTERM":
         assert code == 0 and "Traceback" not in log.read_text()
     check_database_whole(db)
