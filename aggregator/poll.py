@@ -31,7 +31,7 @@ from aggregator.model import Event, EventKind
 from aggregator.parsing import ParsedPage, ParseJob, adapter_for, parse_page
 from aggregator.schedule import Clock, PollSettings, Verdict, next_poll, wall_clock
 from aggregator.store import PollOutcome, Store
-from aggregator.workers import OFFLOAD_MIN, PollWorkers, shared_workers
+from aggregator.workers import OFFLOAD_MIN, START_MIN, PollWorkers, current_workers, shared_workers
 from providers.base import Adapter, AdapterError, Endpoint
 
 
@@ -255,7 +255,7 @@ class Poller:
     def __init__(self, store: Store, http: HttpClient, *, settings: PollSettings | None = None,
                  clock: Clock = wall_clock, rng: random.Random | None = None,
                  on_done: Callable[[PollOutcome, list[Event]], None] | None = None,
-                 batch_size: int = 250, batch_seconds: float = 0.25, workers: bool | None = None) -> None:
+                 batch_size: int = 250, batch_seconds: float = 0.25, workers_from: int | None = OFFLOAD_MIN) -> None:
         self.store = store
         self.http = http
         self.settings = settings or PollSettings()
@@ -276,9 +276,10 @@ class Poller:
         self._executor: ThreadPoolExecutor | None = None
         self._gc = contextlib.ExitStack()  # relaxed_gc() from the first start() until close()
         self._gc_relaxed = False
-        # Worker processes (aggregator.workers) for large polls: they make their own HTTP clients
-        # and read the wall clock, so not for a caller's own clock (or client: see poll_once).
-        self.allow_workers = (workers is not False) and clock is wall_clock
+        # Worker processes (aggregator.workers) once ``workers_from`` polls run at once (None:
+        # never). They make their own HTTP clients and read the wall clock, so not for a caller's
+        # own clock (or client: see poll_once).
+        self.workers_from = workers_from if clock is wall_clock else None
         self.workers: PollWorkers | None = None
         self._workers_lost = False  # a worker died: this poller polls in its own process from then on
 
@@ -307,8 +308,13 @@ class Poller:
     def _use_workers(self) -> None:
         """Hand polls to worker processes once there are enough of them at once to be worth it
         (see aggregator.workers): they fetch and parse on every core while this process writes."""
-        if (self.workers is not None or not self.allow_workers or self.settings.poll_processes <= 0
-                or len(self.queued) + len(self.in_flight) < OFFLOAD_MIN):
+        if self.workers is not None or self.workers_from is None or self.settings.poll_processes <= 0:
+            return
+        running = current_workers()
+        # Workers already up (a daemon, or an earlier poll of this process) are worth using sooner
+        # than new ones are worth starting.
+        least = OFFLOAD_MIN if running is not None and running.alive else self.workers_from
+        if len(self.queued) + len(self.in_flight) < least:
             return
         workers = shared_workers(self.settings)
         if workers is None:
@@ -550,9 +556,13 @@ async def poll_once(store: Store, ids: Iterable[str] | None = None, *, http: Htt
                     on_done: Callable[[PollOutcome, list[Event]], None] | None = None,
                     settings: PollSettings | None = None, clock: Clock = wall_clock,
                     rng: random.Random | None = None, batch_size: int = 250,
-                    batch_seconds: float = 0.25) -> PollReport:
+                    batch_seconds: float = 0.25, workers_from: int | None = START_MIN) -> PollReport:
     """Poll the given (default: all followed) providers once, due or not, applying results as they
-    arrive; each provider's next-due time is set as a scheduled poll would set it."""
+    arrive; each provider's next-due time is set as a scheduled poll would set it.
+
+    From ``workers_from`` providers on (None: never) the polls run in worker processes; fewer
+    are polled faster here than new workers start (workers already running are used from
+    ``OFFLOAD_MIN`` on)."""
     started = time.perf_counter()
     settings = settings or PollSettings()
     rows = store.poll_rows(list(ids) if ids is not None else None)
@@ -560,7 +570,7 @@ async def poll_once(store: Store, ids: Iterable[str] | None = None, *, http: Htt
     client = http or client_for(settings)
     poller = Poller(store, client, settings=settings, clock=clock, rng=rng, on_done=on_done,
                     batch_size=batch_size, batch_seconds=batch_seconds,
-                    workers=None if own_http else False)
+                    workers_from=workers_from if own_http else None)
     try:
         poller.start(rows)
         await poller.drain()

@@ -28,6 +28,7 @@ from aggregator.model import Event
 from aggregator.poll import Poller, PollReport, client_for
 from aggregator.schedule import Clock, PollSettings, wall_clock
 from aggregator.store import PollOutcome, Store
+from aggregator.workers import OFFLOAD_MIN
 
 Log = Callable[[str], None]
 Deliver = Callable[..., Awaitable[Any]]
@@ -112,7 +113,7 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
     own_http = http is None
     client = http or client_for(settings)
     poller = Poller(store, client, settings=settings, clock=clock, rng=rng, on_done=done,
-                    workers=None if own_http else False)
+                    workers_from=OFFLOAD_MIN if own_http else None)
     last_summary = time.monotonic()
     # Deliver what an earlier run left queued at once; then after new events, when a retry falls
     # due, and every DELIVERY_EVERY seconds for what other processes (upstream poll) queued.

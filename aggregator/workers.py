@@ -40,7 +40,10 @@ from aggregator.http import host_key
 from aggregator.schedule import PollSettings
 from aggregator.store import PollOutcome
 
-OFFLOAD_MIN = 64  # polls at once from which workers are worth their start-up (~0.3 s, once)
+# Polls at once from which workers are worth it: a daemon starts them at OFFLOAD_MIN (they stay
+# up); a one-shot poll at START_MIN, where their start (~0.3 s) is less than what they save.
+OFFLOAD_MIN = 64
+START_MIN = 500
 SEND_EVERY = 0.02  # seconds a finished outcome may wait to travel with others
 SEND_BATCH = 32  # outcomes per message at most
 

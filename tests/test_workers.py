@@ -75,7 +75,7 @@ def _state(db: Path) -> dict[str, list[tuple[object, ...]]]:
 
 def _poll(db: Path, processes: int) -> object:
     with Store(db) as store:
-        return asyncio.run(poll_once(store, settings=PollSettings(poll_processes=processes)))
+        return asyncio.run(poll_once(store, settings=PollSettings(poll_processes=processes), workers_from=OFFLOAD_MIN))
 
 
 def test_workers_write_exactly_what_an_in_process_poll_writes(tmp_path: Path) -> None:
@@ -111,7 +111,8 @@ def test_the_polls_of_a_worker_that_dies_are_taken_back(tmp_path: Path) -> None:
         async def poll_and_kill() -> object:
             nonlocal first_workers
             with Store(db) as store:
-                task = asyncio.create_task(poll_once(store, settings=PollSettings(poll_processes=2)))
+                task = asyncio.create_task(poll_once(store, settings=PollSettings(poll_processes=2),
+                                                     workers_from=OFFLOAD_MIN))
                 while (workers := current_workers()) is None or not workers.ready:
                     await asyncio.sleep(0.01)
                 first_workers = set(worker_pids())
