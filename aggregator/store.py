@@ -429,6 +429,7 @@ class Store:
         events: list[Event] = []
         with self.transaction():
             outcomes = self._apply_unchanged(outcomes)
+            outcomes = self._apply_first_sights(outcomes, events)
             for outcome in outcomes:
                 self.conn.execute("SAVEPOINT provider_poll")
                 try:
@@ -463,6 +464,64 @@ class Store:
             [(now, o.next_due_at, o.failures, now, o.provider) for o in fast for now in [iso(o.observed_at)]])
         done = {id(o) for o in fast}
         return [o for o in outcomes if id(o) not in done]
+
+    def _apply_first_sights(self, outcomes: Sequence[PollOutcome], events: list[Event]) -> Sequence[PollOutcome]:
+        """Write the first sights of a batch (pages parsed where they were fetched, of providers
+        never stored and reachable so far) in a few statements for all of them; returns the
+        others, for ``_apply``. What each provider gets is what ``_apply`` would write for it.
+
+        All of them are written in one savepoint: if any statement fails, none is, and each goes
+        through ``_apply`` (in a savepoint of its own) instead."""
+        candidates = [o for o in outcomes if o.error is None and o.page is not None and o.page.first_sight
+                      and not o.history and o.next_due_at is not None and o.failures is not None]
+        if len(candidates) < 2:
+            return outcomes
+        ids = orjson.dumps([o.provider for o in candidates]).decode()
+        never_stored = {r[0] for r in self.conn.execute(
+            "SELECT id FROM providers WHERE snapshot_hash IS NULL AND reachable = 1 "
+            "AND id IN (SELECT value FROM json_each(?))", [ids])}
+        firsts = [o for o in candidates if o.provider in never_stored]
+        if len(firsts) < 2:
+            return outcomes
+        self.conn.execute("SAVEPOINT first_sights")
+        try:
+            written = self._write_first_sights(firsts)
+        except Exception:  # noqa: BLE001 - each is then applied on its own, and fails on its own
+            self.conn.execute("ROLLBACK TO first_sights")
+            self.conn.execute("RELEASE first_sights")
+            return outcomes
+        self.conn.execute("RELEASE first_sights")
+        events.extend(written)
+        done = {id(o) for o in firsts}
+        return [o for o in outcomes if id(o) not in done]
+
+    def _write_first_sights(self, firsts: list[PollOutcome]) -> list[Event]:
+        pages = [(o, o.page) for o in firsts if o.page is not None]
+        self.conn.executemany("INSERT INTO snapshots (provider, snapshot) VALUES (?, ?)",
+                              [(o.provider, page.json) for o, page in pages])
+        notices = [rows for _, page in pages for rows in page.notice_rows]
+        if notices:
+            self.conn.executemany(_INSERT_INCIDENT, [incident for incident, _ in notices])
+            updates = [u for _, rows in notices for u in rows]
+            if updates:
+                self.conn.executemany(_INSERT_UPDATE, updates)
+        self.conn.executemany(
+            "UPDATE providers SET last_polled_at = ?, fetch_state = coalesce(?, fetch_state), next_due_at = ?, "
+            "failures = ?, reachable = 1, "
+            "last_error = NULL, last_success_at = ?, snapshot_hash = ?, status = ?, raw_status = ?, "
+            "description = ?, page_id = ?, last_changed_at = ? WHERE id = ?",
+            [(now, orjson.dumps(o.fetch_state).decode() if o.fetch_state is not None else None, o.next_due_at,
+              o.failures, now, page.content_hash, page.status, page.raw_status, page.description, page.page_id, now,
+              o.provider) for o, page in pages for now in [iso(o.observed_at)]])
+        events = [ev for _, page in pages for ev in page.first_sight or ()]
+        self.conn.executemany(_INSERT_EVENT, [_event_row(ev) for ev in events])
+        # One writer, one transaction: the rows just inserted took the next numbers in order.
+        last = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()[0]
+        for seq, ev in enumerate(events, start=last - len(events) + 1):
+            ev.seq = seq
+        for hook in self.event_hooks:
+            hook(self.db, events)
+        return events
 
     def _reschedule_only(self, outcome: PollOutcome) -> None:
         sets: dict[str, Any] = {"last_polled_at": iso(outcome.observed_at)}
@@ -542,13 +601,7 @@ class Store:
         if not events:
             return
         for ev in events:
-            cur = self.conn.execute(
-                "INSERT INTO events (kind, provider, subject_id, subject_name, old, new, observed_at, "
-                "occurred_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [ev.kind.value, ev.provider, ev.subject_id, ev.subject_name, ev.old, ev.new,
-                 iso(ev.observed_at), iso(ev.occurred_at),
-                 orjson.dumps(ev.detail, option=orjson.OPT_SORT_KEYS).decode() if ev.detail else None])
-            ev.seq = cur.lastrowid
+            ev.seq = self.conn.execute(_INSERT_EVENT, _event_row(ev)).lastrowid
         for hook in self.event_hooks:
             hook(self.db, events)
 
@@ -572,23 +625,33 @@ class Store:
 
     def _upsert_notice_rows(self, rows: NoticeRows) -> None:
         incident, updates = rows
-        self.conn.execute(
-            "INSERT INTO incidents (provider, id, kind, title, impact, status, raw_status, is_open, started_at, "
-            "updated_at, resolved_at, scheduled_for, scheduled_until, url, component_ids, regions, first_seen_at, "
-            "last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (provider, id) DO UPDATE SET kind = excluded.kind, title = excluded.title, "
-            "impact = excluded.impact, status = excluded.status, raw_status = excluded.raw_status, "
-            "is_open = excluded.is_open, started_at = coalesce(excluded.started_at, incidents.started_at), "
-            "updated_at = excluded.updated_at, resolved_at = coalesce(excluded.resolved_at, "
-            "CASE WHEN excluded.is_open = 0 THEN coalesce(incidents.resolved_at, excluded.last_seen_at) END), "
-            "scheduled_for = excluded.scheduled_for, scheduled_until = excluded.scheduled_until, "
-            "url = coalesce(excluded.url, incidents.url), component_ids = excluded.component_ids, "
-            "regions = excluded.regions, last_seen_at = excluded.last_seen_at", incident)
+        self.conn.execute(_INSERT_INCIDENT, incident)
         if updates:
-            self.conn.executemany(
-                "INSERT INTO incident_updates (provider, incident_id, id, status, raw_status, body, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET status = excluded.status, "
-                "raw_status = excluded.raw_status, body = excluded.body, created_at = excluded.created_at", updates)
+            self.conn.executemany(_INSERT_UPDATE, updates)
+
+
+_INSERT_EVENT = ("INSERT INTO events (kind, provider, subject_id, subject_name, old, new, observed_at, occurred_at, "
+                 "detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_INCIDENT = (
+    "INSERT INTO incidents (provider, id, kind, title, impact, status, raw_status, is_open, started_at, "
+    "updated_at, resolved_at, scheduled_for, scheduled_until, url, component_ids, regions, first_seen_at, "
+    "last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (provider, id) DO UPDATE SET kind = excluded.kind, title = excluded.title, "
+    "impact = excluded.impact, status = excluded.status, raw_status = excluded.raw_status, "
+    "is_open = excluded.is_open, started_at = coalesce(excluded.started_at, incidents.started_at), "
+    "updated_at = excluded.updated_at, resolved_at = coalesce(excluded.resolved_at, "
+    "CASE WHEN excluded.is_open = 0 THEN coalesce(incidents.resolved_at, excluded.last_seen_at) END), "
+    "scheduled_for = excluded.scheduled_for, scheduled_until = excluded.scheduled_until, "
+    "url = coalesce(excluded.url, incidents.url), component_ids = excluded.component_ids, "
+    "regions = excluded.regions, last_seen_at = excluded.last_seen_at")
+_INSERT_UPDATE = ("INSERT INTO incident_updates (provider, incident_id, id, status, raw_status, body, created_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET status = excluded.status, "
+                  "raw_status = excluded.raw_status, body = excluded.body, created_at = excluded.created_at")
+
+
+def _event_row(ev: Event) -> tuple[Any, ...]:
+    return (ev.kind.value, ev.provider, ev.subject_id, ev.subject_name, ev.old, ev.new, iso(ev.observed_at),
+            iso(ev.occurred_at), orjson.dumps(ev.detail, option=orjson.OPT_SORT_KEYS).decode() if ev.detail else None)
 
 
 _EVENT_HOOKS: list[EventHook] = []

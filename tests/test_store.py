@@ -221,3 +221,77 @@ def test_status_upgrades_an_old_database_before_reading_it(tmp_path: Path, capsy
     out = json.loads(capsys.readouterr().out)
     assert [(s["provider"], s["status"]) for s in out] == [("acme", "partial_outage"), ("beta", "unknown")]
     assert len(out[0]["components"]) == len(fixture_snapshot("acme-3-incident-identified.json").components)
+
+
+def _first_sight_batch(store: Store) -> list[PollOutcome]:
+    """Outcomes as poll workers send them: pages parsed into ParsedPages, with schedules."""
+    from aggregator.parsing import ParseJob, parse_page
+
+    names = ["acme-1-operational.json", "acme-2-incident-investigating.json", "acme-3-incident-identified.json"]
+    outcomes = []
+    for i in range(12):
+        pid = f"p{i:02d}"
+        store.add_provider(pid, name=f"P{i}", url=f"https://p{i}.test", platform="statuspage")
+        body = (FIXTURES / "statuspage" / names[i % 3]).read_bytes()
+        page = parse_page(ParseJob("statuspage", {"summary": body}, f"https://p{i}.test", pid, T0, first_sight=True))
+        outcomes.append(PollOutcome(pid, T0, page=page, fetch_state={"summary": {"url": "u", "hash": str(i)}},
+                                    next_due_at=1000.0 + i, failures=0))
+    # Not first sights: an unreachable one, and one already stored.
+    store.add_provider("down", name="Down", url="https://down.test", platform="statuspage")
+    outcomes.append(PollOutcome("down", T0, error="HTTP 503", next_due_at=2000.0, failures=1))
+    return outcomes
+
+
+_POLLED_COLUMNS = ("id", "name", "url", "platform", "category", "page_id", "status", "raw_status", "description",
+                   "snapshot_hash", "fetch_state", "reachable", "last_error", "last_polled_at", "last_success_at",
+                   "last_changed_at", "interval", "next_due_at", "failures")
+
+
+def _tables(db: Store) -> dict[str, list[tuple[object, ...]]]:
+    return {
+        # (every column but added_at, the time each database was filled)
+        "providers": db.conn.execute(f"SELECT {', '.join(_POLLED_COLUMNS)} FROM providers ORDER BY id").fetchall(),
+        "snapshots": db.conn.execute("SELECT * FROM snapshots ORDER BY provider").fetchall(),
+        "incidents": db.conn.execute("SELECT * FROM incidents ORDER BY provider, id").fetchall(),
+        "updates": db.conn.execute("SELECT * FROM incident_updates ORDER BY provider, incident_id, id").fetchall(),
+        "events": db.conn.execute("SELECT kind, provider, subject_id, subject_name, old, new, observed_at, "
+                                  "occurred_at, detail FROM events ORDER BY provider, seq").fetchall(),
+    }
+
+
+def test_first_sights_written_together_are_what_one_by_one_writes(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    with Store(tmp_path / "batch.db") as batch, Store(tmp_path / "single.db") as single:
+        real, written = batch._write_first_sights, []
+        monkeypatch.setattr(batch, "_write_first_sights", lambda firsts: written.extend(firsts) or real(firsts))
+        together = batch.apply_many(_first_sight_batch(batch))
+        assert len(written) == 12  # all twelve went together; the unreachable one did not
+        one_by_one = [ev for o in _first_sight_batch(single) for ev in single.apply(o)]
+        assert _tables(batch) == _tables(single)
+        assert len(together) == len(one_by_one) > 12
+        # Every event carries the number the log gave it.
+        seqs = dict(batch.conn.execute("SELECT seq, kind FROM events").fetchall())
+        assert sorted(ev.seq for ev in together) == sorted(seqs) == list(range(1, len(together) + 1))
+        assert all(seqs[ev.seq] == ev.kind.value for ev in together)
+        assert count(batch, "components") > 12 and count(batch, "incidents") >= 8
+
+
+def test_first_sights_fall_back_to_one_at_a_time_if_writing_them_together_fails(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Store(tmp_path / "batch.db") as batch, Store(tmp_path / "single.db") as single:
+        real = batch._write_first_sights
+
+        tried: list[int] = []
+
+        def half_then_fail(firsts: list[PollOutcome]) -> list:
+            tried.append(len(firsts))
+            real(firsts)  # everything written ... and then rolled back
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(batch, "_write_first_sights", half_then_fail)
+        batch.apply_many(_first_sight_batch(batch))
+        for o in _first_sight_batch(single):
+            single.apply(o)
+        assert tried == [12]
+        assert _tables(batch) == _tables(single)
+        assert count(batch, "events") == count(single, "events")
