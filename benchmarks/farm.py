@@ -216,8 +216,6 @@ def atom_feed(i: int, base_url: str, version: int) -> bytes:
 def _serve(ports: list[int], n: int, fail_share: float, change_share: float, ready: Any) -> None:
     import asyncio
 
-    from aiohttp import web
-
     try:
         import uvloop
 
@@ -228,7 +226,7 @@ def _serve(ports: list[int], n: int, fail_share: float, change_share: float, rea
     versions = [0] * n
     cache: dict[tuple[int, str], tuple[bytes, str, str, str]] = {}
     failures = [failure_of(i, fail_share) for i in range(n)]
-    stats = {"requests": 0, "not_modified": 0}
+    stats = {"requests": 0, "not_modified": 0, "connections": 0}
 
     def base_of(i: int) -> str:
         return f"http://127.0.0.1:{ports[i % len(ports)]}/p/{i}"
@@ -263,43 +261,62 @@ def _serve(ports: list[int], n: int, fail_share: float, change_share: float, rea
         cache[key] = (body, ctype, etag, modified)
         return cache[key]
 
-    not_found = web.Response(status=404, text="<html><title>Not found</title></html>", content_type="text/html")
+    def response(status: int, headers: dict[str, str], body: bytes = b"") -> bytes:
+        lines = [f"HTTP/1.1 {status} {REASONS[status]}"]
+        if status != 304:
+            lines.append(f"Content-Length: {len(body)}")
+        lines.extend(f"{k}: {v}" for k, v in headers.items())
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
-    async def page(request: web.Request) -> web.StreamResponse:
+    html = {"Content-Type": "text/html"}
+    not_found = response(404, html, b"<html><title>Not found</title></html>")
+    unavailable = response(503, {**html, "Retry-After": "120"}, b"<html><title>Service Unavailable</title></html>")
+    broken = response(500, html, b"<html><title>Internal Server Error</title></html>")
+    # Whole responses, built once per page version: (200 answer, 304 answer, validator header, value).
+    answers: dict[tuple[int, str], tuple[bytes, bytes, str | None, str | None]] = {}
+
+    def page(target: str, headers: dict[str, str]) -> bytes:
         stats["requests"] += 1
+        _, _, rest = target.partition("/p/")
+        idx, _, tail = rest.partition("/")
         try:
-            i = int(request.match_info["idx"])
+            i = int(idx)
         except ValueError:
             return not_found
         if not 0 <= i < n:
             return not_found
         failure = failures[i]
         if failure == "503":
-            return web.Response(status=503, body=b"<html><title>Service Unavailable</title></html>",
-                                headers={"Retry-After": "120", "Content-Type": "text/html"})
+            return unavailable
         if failure == "500":
-            return web.Response(status=500, body=b"<html><title>Internal Server Error</title></html>",
-                                headers={"Content-Type": "text/html"})
-        found = render(i, request.match_info["tail"])
-        if found is None:
-            return not_found
-        body, ctype, etag, modified = found
-        validator = validator_of(i)
-        headers = {"Content-Type": ctype, "Cache-Control": "max-age=0, private, must-revalidate"}
-        if validator == "etag":
-            headers["ETag"] = etag
-            if request.headers.get("If-None-Match") == etag:
-                stats["not_modified"] += 1
-                return web.Response(status=304, headers=headers)
-        elif validator == "lastmod":
-            headers["Last-Modified"] = modified
-            if request.headers.get("If-Modified-Since") == modified:
-                stats["not_modified"] += 1
-                return web.Response(status=304, headers=headers)
-        return web.Response(body=body, headers=headers)
+            return broken
+        key = (i, tail)
+        answer = answers.get(key)
+        if answer is None:
+            found = render(i, tail)
+            if found is None:
+                return not_found
+            body, ctype, etag, modified = found
+            base = {"Content-Type": ctype, "Cache-Control": "max-age=0, private, must-revalidate"}
+            validator = validator_of(i)
+            if validator == "etag":
+                base["ETag"] = etag
+                answer = (response(200, base, body), response(304, base), "if-none-match", etag)
+            elif validator == "lastmod":
+                base["Last-Modified"] = modified
+                answer = (response(200, base, body), response(304, base), "if-modified-since", modified)
+            else:
+                answer = (response(200, base, body), b"", None, None)
+            answers[key] = answer
+        full, not_modified, asked_by, value = answer
+        if asked_by is not None and headers.get(asked_by) == value:
+            stats["not_modified"] += 1
+            return not_modified
+        return full
 
-    async def control(request: web.Request) -> web.Response:
-        rnd = int(request.query.get("round", "0"))
+    def control(target: str) -> bytes:
+        query = target.partition("?")[2]
+        rnd = int(dict(p.partition("=")[::2] for p in query.split("&") if p).get("round", "0"))
         changed = 0
         for i in range(n if rnd > 0 else 0):  # round <= 0: only report the counters
             if changes_in_round(i, rnd, change_share):
@@ -307,28 +324,60 @@ def _serve(ports: list[int], n: int, fail_share: float, change_share: float, rea
                 changed += 1
                 for key in [k for k in cache if k[0] == i]:
                     del cache[key]
+                for key in [k for k in answers if k[0] == i]:
+                    del answers[key]
                 prerender(i)
-        return web.json_response({"round": rnd, "changed": changed, **stats})
+        return response(200, {"Content-Type": "application/json"},
+                        orjson.dumps({"round": rnd, "changed": changed, **stats}))
 
     def prerender(i: int) -> None:
         # Bodies are rendered before anyone asks, so that no client pays for the server's work.
         tail = "feed.atom" if platform_of(i) == "feed" else "api/v2/summary.json"
         render(i, tail)
 
+    class Connection(asyncio.Protocol):
+        """HTTP/1.1 GETs with keep-alive, as lean as a server can be: the farm shares the machine's
+        two cores with the poller it measures, and real vendors' servers use none of them."""
+
+        def connection_made(self, transport: Any) -> None:
+            stats["connections"] += 1
+            self.transport = transport
+            self.pending = b""
+
+        def data_received(self, data: bytes) -> None:
+            self.pending += data
+            while (end := self.pending.find(b"\r\n\r\n")) >= 0:
+                head, self.pending = self.pending[:end].decode("latin-1"), self.pending[end + 4:]
+                request_line, *lines = head.split("\r\n")
+                method, target, _ = (request_line.split(" ", 2) + ["", ""])[:3]
+                headers = {}
+                for line in lines:
+                    name, _, value = line.partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                if method != "GET":
+                    self.transport.write(response(405, html, b"GET only"))
+                elif target.startswith("/_control"):
+                    self.transport.write(control(target))
+                else:
+                    self.transport.write(page(target, headers))
+                if headers.get("connection", "").lower() == "close":
+                    self.transport.close()
+                    return
+
     async def main() -> None:
         for i in range(n):
             prerender(i)
-        app = web.Application()
-        app.router.add_get("/p/{idx}/{tail:.*}", page)
-        app.router.add_get("/_control", control)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
+        loop = asyncio.get_running_loop()
         for port in ports:
-            await web.TCPSite(runner, "127.0.0.1", port, backlog=2048, reuse_address=True).start()
+            await loop.create_server(Connection, "127.0.0.1", port, backlog=2048, reuse_address=True)
         ready.set()
         await asyncio.Event().wait()
 
     asyncio.run(main())
+
+
+REASONS = {200: "OK", 304: "Not Modified", 404: "Not Found", 405: "Method Not Allowed",
+           500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 def free_ports(count: int) -> list[int]:
