@@ -50,10 +50,18 @@ SEND_BATCH = 32  # outcomes per message at most
 
 def _host_of(url: str) -> str:
     """The host:port the per-host cap counts (``aggregator.http.host_key``), for any URL."""
-    try:
-        return host_key(url)
-    except ValueError:  # a malformed URL: its poll fails in the worker like any other
-        return url
+    host = _HOSTS.get(url)
+    if host is None:
+        try:
+            host = host_key(url)
+        except ValueError:  # a malformed URL: its poll fails in the worker like any other
+            host = url
+        if len(_HOSTS) < 100_000:  # the same providers come back every cycle
+            _HOSTS[url] = host
+    return host
+
+
+_HOSTS: dict[str, str] = {}
 
 
 class PollWorkers:
