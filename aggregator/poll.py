@@ -1,9 +1,11 @@
 """Polling: fetch what is due (conditionally), parse only what changed, hand outcomes to the writer.
 
 Fetch and parse of many providers run concurrently on one event loop, within the HTTP client's
-caps (overall and per host:port). The single writer (the caller's ``Store``) applies finished
-outcomes in batches: one transaction per batch, one savepoint per provider, so no provider is
-ever half-applied. Each outcome carries the provider's next-due time from ``aggregator.schedule``
+caps (overall and per host:port); a large poll runs them in worker processes instead (one event
+loop each, see ``aggregator.workers``), so that every core fetches and parses. The single writer
+(the caller's ``Store``, in this process) applies finished outcomes in batches: one transaction
+per batch, one savepoint per provider (the first sights of a batch: one for all of them), so no
+provider is ever half-applied. Each outcome carries the provider's next-due time from ``aggregator.schedule``
 (interval, Retry-After, Cache-Control, backoff, jitter), written in the same savepoint, so a
 restart picks up exactly where the last run left off.
 
@@ -249,7 +251,9 @@ class Poller:
 
     ``start(rows)`` may be called again while polls run (the watch daemon does, each tick);
     a provider already in flight is not started twice. ``flush()`` is the only writer: outcomes are
-    applied in the writer thread, on a connection of its own, one batch at a time.
+    applied in the writer thread, on a connection of its own, one batch at a time. From
+    ``workers_from`` polls at once, polls go to the worker processes (``in_flight`` then holds a
+    future per provider a worker has) and their outcomes come back here to be written.
     """
 
     def __init__(self, store: Store, http: HttpClient, *, settings: PollSettings | None = None,
