@@ -69,7 +69,7 @@ class PollWorkers:
 
     Messages are pickled tuples over a pipe per worker: ``("poll", database, rows)``,
     ``("cancel",)`` and ``("stop",)`` to a worker; ``("ready",)``, ``("done", outcomes)`` and
-    ``("cancelled", ids)`` back.
+    ``("cancelled",)`` back.
     """
 
     def __init__(self, settings: PollSettings, processes: int) -> None:
@@ -80,7 +80,7 @@ class PollWorkers:
         self._held: list[dict[str, dict[str, Any]]] = []  # per worker: polls sent, not yet back
         self._hosts: dict[str, int] = {}
         self._load: list[int] = []  # providers assigned to each worker (to balance new hosts)
-        self._cancel_waiters: list[asyncio.Future[list[str]] | None] = []
+        self._cancel_waiters: list[asyncio.Future[None] | None] = []
         self._heard: list[bool] = []  # per worker: has it ever answered?
         self.on_outcomes: Callable[[list[PollOutcome]], None] | None = None
         self.on_lost: Callable[[list[dict[str, Any]]], None] | None = None
@@ -179,7 +179,7 @@ class PollWorkers:
         for index, conn in enumerate(self._conns):
             if not self._held[index]:
                 continue
-            waiter: asyncio.Future[list[str]] = loop.create_future()
+            waiter: asyncio.Future[None] = loop.create_future()
             self._cancel_waiters[index] = waiter
             try:
                 conn.send_bytes(pickle.dumps(("cancel",)))
@@ -217,7 +217,7 @@ class PollWorkers:
             waiter = self._cancel_waiters[index]
             self._cancel_waiters[index] = None
             if waiter is not None and not waiter.done():
-                waiter.set_result(list(message[1]))
+                waiter.set_result(None)
 
     def _lost(self, index: int) -> None:
         """A worker that died: hand its polls back to the parent."""
@@ -232,7 +232,7 @@ class PollWorkers:
         self._held[index].clear()
         waiter = self._cancel_waiters[index]
         if waiter is not None and not waiter.done():
-            waiter.set_result([])
+            waiter.set_result(None)
         if rows and self.on_lost is not None:
             self.on_lost(rows)
 
@@ -332,7 +332,7 @@ async def _serve(conn: Connection, settings: PollSettings) -> None:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
         send_finished()
-        send(("cancelled", []))
+        send(("cancelled",))
 
     def receive() -> None:
         try:
