@@ -13,7 +13,10 @@ A fixed share fails every time (503 with Retry-After, or 500 with an HTML body).
 opens or is updated or resolved).
 
 The server runs in its own process (uvloop where installed) so that it does not share the
-benchmark's event loop; ``Farm`` starts it, waits for it and stops it.
+benchmark's event loop; ``Farm`` starts it, waits for it and stops it. It is a minimal HTTP/1.1
+keep-alive server on asyncio protocols with whole answers built once per page version: it
+shares the machine's cores with the poller being measured, and should take as little of them as
+a server can (0.1 s of CPU per 5,000 answers; aiohttp's server took 0.3 s).
 """
 
 from __future__ import annotations
