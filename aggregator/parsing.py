@@ -58,7 +58,7 @@ def snapshot_hash(snap: Snapshot) -> str:
 
 def _content_hash(undated_json: str) -> str:
     # Pydantic writes a model's fields in their declared order, so equal snapshots are the same
-    # bytes (no dict with free keys is part of a Snapshot).
+    # bytes (no dict with free keys is part of a Snapshot). ``prepare_parts`` hashes the same bytes.
     return blake2b(undated_json.encode(), digest_size=16).hexdigest()
 
 
@@ -134,6 +134,7 @@ def parse_page(job: ParseJob) -> ParsedPage:
 
 _VALUE = {status: status.value for status in ComponentStatus}  # ``.value`` is a slow property
 _INCIDENT_LIST = TypeAdapter(list[Incident])
+_NONE = orjson.Fragment(b"[]")
 _MAINTENANCE_LIST = TypeAdapter(list[Maintenance])
 
 
@@ -147,14 +148,15 @@ def prepare_parts(parts: PageParts, provider: str, observed_at: datetime, *, fir
         "category": None, "page_id": parts.page_id, "fetched_at": None, "status": parts.status,
         "raw_status": parts.raw_status, "description": parts.description, "components": parts.components,
         # The notices (few) are models: pydantic writes them, as it writes any snapshot.
-        "incidents": orjson.Fragment(_INCIDENT_LIST.dump_json(parts.incidents)),
-        "maintenances": orjson.Fragment(_MAINTENANCE_LIST.dump_json(parts.maintenances)),
+        "incidents": orjson.Fragment(_INCIDENT_LIST.dump_json(parts.incidents)) if parts.incidents else _NONE,
+        "maintenances": orjson.Fragment(_MAINTENANCE_LIST.dump_json(parts.maintenances))
+        if parts.maintenances else _NONE,
     }
-    undated = orjson.dumps(document, option=orjson.OPT_UTC_Z).decode()
+    undated = orjson.dumps(document, option=orjson.OPT_UTC_Z)
     return ParsedPage(
         provider=provider,
-        json=dated_json(undated, observed_at),
-        content_hash=_content_hash(undated),
+        json=dated_json(undated.decode(), observed_at),
+        content_hash=blake2b(undated, digest_size=16).hexdigest(),
         status=parts.status.value,
         raw_status=parts.raw_status,
         description=parts.description,
