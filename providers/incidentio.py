@@ -41,6 +41,7 @@ from providers.base import (
     Adapter,
     Bodies,
     Endpoint,
+    PageParts,
     ParseError,
     as_list,
     classify_html,
@@ -56,7 +57,7 @@ from providers.base import (
     text_or_none,
     word_key,
 )
-from providers.statuspage import component_status, page_and_status, parse_components, parse_notice
+from providers.statuspage import component_rows, component_status, page_and_status, parse_notice
 
 # Widget impact words are component statuses; mapped onto the incident impact ladder.
 WIDGET_IMPACT = {
@@ -119,6 +120,9 @@ class IncidentIOAdapter(Adapter):
 
     # ------------------------------------------------------------------------------------------
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+        return self.build_parts(bodies, base_url).snapshot()
+
+    def build_parts(self, bodies: Bodies, base_url: str | None) -> PageParts:
         self.check_keys(bodies)
         compat = {key: load_object(bodies[key], f"incidentio {key}") for key in ("summary", "incidents") if key in bodies}
         widget = load_object(bodies["widget"], "incidentio widget") if "widget" in bodies else None
@@ -131,16 +135,18 @@ class IncidentIOAdapter(Adapter):
             or (feed.name if feed else None)
 
         summary = compat.get("summary")
-        components = parse_components(summary.get("components"), None) if summary else []
+        # Components as dicts (``PageParts``): a poll worker writes them out without models.
+        components = component_rows(summary.get("components"), None) if summary else []
         widget_components = _widget_components(widget) if widget else {}
         if components:
             # The compatible API has no groups; the widget names the group of each affected component.
-            components = [c.model_copy(update={"group": widget_components[c.id].group})
-                          if c.group is None and c.id in widget_components else c for c in components]
+            for c in components:
+                if c["group"] is None and c["id"] in widget_components:
+                    c["group"] = widget_components[c["id"]].group
         elif widget_components:
-            components = list(widget_components.values())
+            components = [c.model_dump() for c in widget_components.values()]
         elif feed and not summary:
-            components = feed.components
+            components = [c.model_dump() for c in feed.components]
 
         incidents: dict[str, Incident] = {}
         maintenances: dict[str, Maintenance] = {}
@@ -181,7 +187,7 @@ class IncidentIOAdapter(Adapter):
         if stated is not None:
             overall = stated
         elif components:
-            overall = worst_status([c.status for c in components]
+            overall = worst_status([c["status"] for c in components]
                                    + [ComponentStatus.under_maintenance for m in maintenances.values()
                                       if m.status is MaintenanceStatus.in_progress])
         elif any(i.is_open for i in incidents.values()):
@@ -190,7 +196,7 @@ class IncidentIOAdapter(Adapter):
             overall = ComponentStatus.operational
         else:
             overall = ComponentStatus.unknown
-        return Snapshot(
+        return PageParts(
             platform=self.platform,
             name=name,
             url=page_url,
@@ -396,8 +402,8 @@ def _feed_name(title: str | None) -> str | None:
     return re.sub(r"\s+status$", "", title, flags=re.I).strip() or title
 
 
-def _names_to_ids(components: list[Component]) -> dict[str, list[str]]:
+def _names_to_ids(components: list[dict[str, Any]]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for c in components:
-        out.setdefault(c.name, []).append(c.id)
+        out.setdefault(c["name"], []).append(c["id"])
     return out

@@ -157,3 +157,54 @@ def test_a_page_listing_a_component_twice_keeps_the_last_listing_both_ways() -> 
     assert page.json == prepare(adapter.parse(job.bodies, job.url), "acme", T0).json
     statuses = [c.status.value for c in page.model().components if c.id == first["id"]]
     assert statuses == ["major_outage"]
+
+
+def _incidentio_pages() -> list[tuple[str, dict[str, bytes]]]:
+    import orjson
+
+    from benchmarks.farm import incidentio_summary, platform_of
+
+    fx = FIXTURES / "incidentio"
+    read = {p.name: p.read_bytes() for p in fx.iterdir()}
+    pages = [
+        ("summary-operational", {"summary": read["summary-operational.json"]}),
+        ("summary-incident", {"summary": read["summary-incident.json"]}),
+        ("summary+widget", {"summary": read["summary-incident.json"], "widget": read["widget-incident.json"]}),
+        ("summary+incidents", {"summary": read["summary-incident.json"], "incidents": read["incidents.json"]}),
+        ("widget", {"widget": read["widget-incident.json"]}),
+        ("widget-empty", {"widget": read["widget-empty.json"]}),
+        ("feed", {"feed": read["feed.atom"]}),
+        ("summary+feed", {"summary": read["summary-operational.json"], "feed": read["feed.atom"]}),
+    ]
+    if CORPUS.exists():
+        for path in sorted((CORPUS / "incidentio").glob("*summary*.json")):
+            pages.append((path.name, {"summary": path.read_bytes()}))
+    for i in range(3, 400, 10):
+        if platform_of(i) == "incidentio":
+            for version in (0, 2):
+                pages.append((f"farm-{i}-v{version}",
+                              {"summary": orjson.dumps(incidentio_summary(i, f"https://s{i}.test", version))}))
+    return pages
+
+
+INCIDENTIO = _incidentio_pages()
+
+
+@pytest.mark.parametrize(("name", "bodies"), INCIDENTIO, ids=[n for n, _ in INCIDENTIO])
+def test_an_incidentio_page_written_from_its_parts_is_the_page_written_from_its_model(
+        name: str, bodies: dict[str, bytes]) -> None:
+    adapter = get_adapter("incidentio")
+    job = ParseJob("incidentio", bodies, "https://status.acme.test", "acme", T0, first_sight=True)
+    via_model = prepare(adapter.parse(bodies, job.url), "acme", T0)
+    via_parts = parse_page(job)
+    assert via_parts.snapshot is None
+    assert via_parts.json == via_model.json and via_parts.content_hash == via_model.content_hash
+    assert via_parts.first_sight == via_model.first_sight and via_parts.notice_rows == via_model.notice_rows
+    assert via_parts.model() == via_model.model()
+
+
+def test_incidentio_pages_checked_both_ways_have_components_from_every_source() -> None:
+    adapter = get_adapter("incidentio")
+    by_name = {name: adapter.parse(bodies) for name, bodies in INCIDENTIO}
+    assert by_name["widget"].components and by_name["feed"].components and by_name["summary-incident"].components
+    assert any(c.group for c in by_name["summary+widget"].components)
