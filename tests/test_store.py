@@ -295,3 +295,33 @@ def test_first_sights_fall_back_to_one_at_a_time_if_writing_them_together_fails(
         assert tried == [12]
         assert _tables(batch) == _tables(single)
         assert count(batch, "events") == count(single, "events")
+
+
+def test_status_of_many_providers_prints_one_aligned_line_each(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture) -> None:
+    import time
+
+    from aggregator.cli import LONG_TABLE, main
+
+    count = LONG_TABLE + 50
+    with Store(tmp_path / "many.db") as s:
+        with s.transaction():
+            s.conn.executemany("INSERT INTO providers (id, name, url, platform, added_at) VALUES (?, ?, ?, ?, ?)",
+                               [(f"v{i:04d}", f"V{i}", f"https://v{i}.test", "statuspage", "2026-11-20T15:00:00Z")
+                                for i in range(count)])
+        s.apply(PollOutcome("v0001", T0, snapshot=fixture_snapshot("acme-3-incident-identified.json")))
+        s.apply(PollOutcome("v0002", T0, error="https://v2.test/api: HTTP 503 [bold]"))
+    capsys.readouterr()
+    started = time.perf_counter()
+    assert main(["--db", str(tmp_path / "many.db"), "status"]) in (0, None)
+    seconds = time.perf_counter() - started
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["PROVIDER", "STATUS", "INCIDENTS", "CHANGED", "POLLED", "NOTE"]
+    assert [line.split()[0] for line in lines[1:]] == [f"v{i:04d}" for i in range(count)]
+    # Every column starts at the same place on every line.
+    status_at = lines[0].index("STATUS")
+    assert all(line[status_at - 1] == " " and line[status_at] != " " for line in lines[1:])
+    assert "partial outage" in lines[2] and "1 open" in lines[2]
+    assert "unreachable: HTTP 503 [bold]" in lines[3]  # vendor text is shown as it is, not as markup
+    assert "not polled yet" in lines[-1]
+    assert seconds < 5  # rich's Table took ~0.4 ms a row; this is a sanity bound, not the benchmark
