@@ -6,7 +6,7 @@ constructed snapshots. Unreachable / recovered are not page content and are deci
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from aggregator.model import (
@@ -45,12 +45,7 @@ def diff(previous: Snapshot | None, new: Snapshot, observed_at: datetime,
     component. ``history`` maps ids of vanished notices to how the platform says they ended.
     """
     provider = new.provider or ""
-
-    def event(kind: EventKind, subject_id: str | None, subject_name: str | None, old: str | None,
-              new_value: str | None, occurred_at: datetime | None = None, **detail: object) -> Event:
-        return Event(kind=kind, provider=provider, subject_id=subject_id, subject_name=subject_name, old=old,
-                     new=new_value, observed_at=observed_at, occurred_at=occurred_at,
-                     detail={k: v for k, v in detail.items() if v is not None} or None)
+    event = _event_factory(provider, observed_at)
 
     if previous is None:
         return first_sight(provider, new.name, new.status, new.description,
@@ -88,26 +83,33 @@ def first_sight(provider: str, name: str | None, status: ComponentStatus, descri
                 observed_at: datetime) -> list[Event]:
     """The events of a provider seen for the first time (``diff(None, page)``), from its parts:
     one ``provider.status_changed`` carrying the component states, one per open notice."""
-
-    def event(kind: EventKind, subject_id: str | None, subject_name: str | None, new_value: str | None,
-              occurred_at: datetime | None = None, **detail: object) -> Event:
-        return Event(kind=kind, provider=provider, subject_id=subject_id, subject_name=subject_name, old=None,
-                     new=new_value, observed_at=observed_at, occurred_at=occurred_at,
-                     detail={k: v for k, v in detail.items() if v is not None} or None)
-
-    events = [event(EventKind.provider_status_changed, provider, name, status.value, first_sight=True,
+    event = _event_factory(provider, observed_at)
+    events = [event(EventKind.provider_status_changed, provider, name, None, status.value, first_sight=True,
                     description=description, components=dict(components))]
     for incident in incidents:
         if incident.is_open:
-            events.append(event(EventKind.incident_opened, incident.id, incident.title, incident.status.value,
+            events.append(event(EventKind.incident_opened, incident.id, incident.title, None, incident.status.value,
                                 incident.started_at, first_sight=True, **_notice_detail(incident)))
     for maint in maintenances:
         if maint.is_open:
             kind = (EventKind.maintenance_scheduled if maint.status == MaintenanceStatus.scheduled
                     else EventKind.maintenance_started)
-            events.append(event(kind, maint.id, maint.title, maint.status.value,
+            events.append(event(kind, maint.id, maint.title, None, maint.status.value,
                                 maint.scheduled_for or maint.started_at, first_sight=True, **_notice_detail(maint)))
     return events
+
+
+def _event_factory(provider: str, observed_at: datetime) -> Callable[..., Event]:
+    """``event(kind, subject_id, subject_name, old, new, occurred_at=None, **detail)`` for one
+    provider's changes observed at one time (details that are None are left out)."""
+
+    def event(kind: EventKind, subject_id: str | None, subject_name: str | None, old: str | None,
+              new_value: str | None, occurred_at: datetime | None = None, **detail: object) -> Event:
+        return Event(kind=kind, provider=provider, subject_id=subject_id, subject_name=subject_name, old=old,
+                     new=new_value, observed_at=observed_at, occurred_at=occurred_at,
+                     detail={k: v for k, v in detail.items() if v is not None} or None)
+
+    return event
 
 
 def _notice_detail(notice: Notice) -> dict[str, object]:

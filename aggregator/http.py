@@ -16,6 +16,7 @@ that cannot be fetched is recorded as unreachable, never as down.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import re
 import time
@@ -144,6 +145,7 @@ def check_url(url: str) -> str:
 _URL_HOSTS: dict[str, str] = {}  # url -> host_key(url), for URLs already checked
 
 
+@functools.lru_cache(maxsize=65_536)  # the same URLs come back every cycle
 def host_key(url: str) -> str:
     """What the per-host cap counts by: host and port (``status.example.com:443``)."""
     parts = urlsplit(url)

@@ -53,13 +53,13 @@ class ParsedPage:
 
 def snapshot_hash(snap: Snapshot) -> str:
     """Hash of what the page says, ignoring when we fetched it: equal hashes mean nothing changed."""
-    return _content_hash(snap.model_copy(update={"fetched_at": None}).model_dump_json())
+    return _content_hash(snap.model_copy(update={"fetched_at": None}).model_dump_json().encode())
 
 
-def _content_hash(undated_json: str) -> str:
+def _content_hash(undated_json: bytes) -> str:
     # Pydantic writes a model's fields in their declared order, so equal snapshots are the same
-    # bytes (no dict with free keys is part of a Snapshot). ``prepare_parts`` hashes the same bytes.
-    return blake2b(undated_json.encode(), digest_size=16).hexdigest()
+    # bytes (no dict with free keys is part of a Snapshot); ``prepare_parts`` writes the same bytes.
+    return blake2b(undated_json, digest_size=16).hexdigest()
 
 
 def dated_json(undated_json: str, fetched_at: datetime) -> str:
@@ -95,7 +95,7 @@ def prepare(snap: Snapshot, provider: str, observed_at: datetime, *, first_sight
     return ParsedPage(
         provider=provider,
         json=dated_json(undated, observed_at),
-        content_hash=_content_hash(undated),
+        content_hash=_content_hash(undated.encode()),
         status=snap.status.value,
         raw_status=snap.raw_status,
         description=snap.description,
@@ -156,7 +156,7 @@ def prepare_parts(parts: PageParts, provider: str, observed_at: datetime, *, fir
     return ParsedPage(
         provider=provider,
         json=dated_json(undated.decode(), observed_at),
-        content_hash=blake2b(undated, digest_size=16).hexdigest(),
+        content_hash=_content_hash(undated),
         status=parts.status.value,
         raw_status=parts.raw_status,
         description=parts.description,

@@ -50,18 +50,10 @@ SEND_BATCH = 32  # outcomes per message at most
 
 def _host_of(url: str) -> str:
     """The host:port the per-host cap counts (``aggregator.http.host_key``), for any URL."""
-    host = _HOSTS.get(url)
-    if host is None:
-        try:
-            host = host_key(url)
-        except ValueError:  # a malformed URL: its poll fails in the worker like any other
-            host = url
-        if len(_HOSTS) < 100_000:  # the same providers come back every cycle
-            _HOSTS[url] = host
-    return host
-
-
-_HOSTS: dict[str, str] = {}
+    try:
+        return host_key(url)
+    except ValueError:  # a malformed URL: its poll fails in the worker like any other
+        return url
 
 
 class PollWorkers:
@@ -167,9 +159,6 @@ class PollWorkers:
                                                            protocol=pickle.HIGHEST_PROTOCOL))
             except (OSError, ValueError):
                 self._lost(index)
-
-    def held(self) -> int:
-        return sum(len(h) for h in self._held)
 
     async def cancel(self, timeout: float = 10.0) -> None:
         """Stop the workers' polls; outcomes they finished first still arrive (through
