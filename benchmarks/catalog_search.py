@@ -21,12 +21,12 @@ REPO = Path(__file__).resolve().parent.parent
 IN_PROCESS = r"""
 import time
 t0 = time.perf_counter()
-from aggregator import catalog
+from aggregator.catalog import data as catalog
 t1 = time.perf_counter()
 c = catalog.load_catalog()
 t2 = time.perf_counter()
 print(f"rows: {len(c)}")
-print(f"import aggregator.catalog: {(t1 - t0) * 1000:.1f} ms")
+print(f"import aggregator.catalog.data: {(t1 - t0) * 1000:.1f} ms")
 print(f"first load_catalog():      {(t2 - t1) * 1000:.1f} ms")
 for word in ("AWS", "GCP", "cloudfl", "githbu", "status", "qqqzzzxxx"):
     t = time.perf_counter()
@@ -42,7 +42,7 @@ print(f"fuzzy search, warm:        {(time.perf_counter() - t) / 20 * 1000:.1f} m
 
 COMMAND = r"""
 import typer
-from aggregator.cli_catalog import register
+from aggregator.cli.catalog import register
 app = typer.Typer()
 @app.callback()
 def root() -> None: ...

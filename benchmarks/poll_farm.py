@@ -8,7 +8,7 @@ maintenances), ~10% incident.io's compatible API, ~5% Atom feeds; 60% answer If-
 304, 20% If-Modified-Since, 20% send no validator (identical body, recognised by its hash); 2%
 fail every time (503 with Retry-After, or 500); each changing round changes 10% of the pages.
 
-Every cycle polls all N providers with ``aggregator.poll.poll_once`` into a fresh SQLite
+Every cycle polls all N providers with ``aggregator.poll.runner.poll_once`` into a fresh SQLite
 database (cold: all new) and then the same one (warm: nothing changed; changing: 10% changed),
 and is compared with the floor measured in the same run just before it: the same URLs fetched
 by raw aiohttp with the same validators and the same concurrency, with no parse and no store.
@@ -96,7 +96,7 @@ class ClientFloor(Floor):
         self.settings = settings
 
     async def run(self) -> int:
-        from aggregator.poll import client_for
+        from aggregator.poll.runner import client_for
 
         async with client_for(self.settings) as http:  # type: ignore[arg-type]
 
@@ -111,7 +111,7 @@ class ClientFloor(Floor):
 
 
 def follow_all(store: object, farm: Farm) -> None:
-    from aggregator.store import iso, utcnow
+    from aggregator.store.writer import iso, utcnow
 
     now = iso(utcnow())
     with store.transaction():  # type: ignore[attr-defined]
@@ -121,8 +121,8 @@ def follow_all(store: object, farm: Farm) -> None:
 
 
 def workers_cpu() -> float:
-    """CPU seconds used so far by the poller's worker processes (aggregator.workers)."""
-    from aggregator.workers import worker_pids
+    """CPU seconds used so far by the poller's worker processes (aggregator.poll.workers)."""
+    from aggregator.poll.workers import worker_pids
 
     total = 0.0
     for pid in worker_pids():
@@ -133,7 +133,7 @@ def workers_cpu() -> float:
 
 def peak_rss_of_workers() -> list[float]:
     """Each poll worker's peak resident set (VmHWM) in MB."""
-    from aggregator.workers import worker_pids
+    from aggregator.poll.workers import worker_pids
 
     peaks = []
     for pid in worker_pids():
@@ -181,9 +181,9 @@ def main() -> None:
         if not install_fast_loop():
             sys.exit("uvloop is not installed")
 
-    from aggregator.poll import PollReport, adapter_for, poll_once, relaxed_gc
-    from aggregator.schedule import PollSettings
-    from aggregator.store import Store
+    from aggregator.poll.runner import PollReport, adapter_for, poll_once, relaxed_gc
+    from aggregator.poll.schedule import PollSettings
+    from aggregator.store.writer import Store
 
     for platform in ("statuspage", "incidentio", "feed"):
         adapter_for(platform)  # imports done before the clock starts, as in a running daemon

@@ -34,8 +34,8 @@ KINDS = (("component.status_changed", 0.55), ("incident.opened", 0.1), ("inciden
 def build(db: Path, providers: int, events: int) -> None:
     import orjson
 
-    from aggregator.poll import adapter_for
-    from aggregator.store import PollOutcome, Store, iso
+    from aggregator.poll.runner import adapter_for
+    from aggregator.store.writer import PollOutcome, Store, iso
     from benchmarks.farm import incidentio_summary, platform_of, statuspage_summary
 
     started = time.perf_counter()
@@ -138,7 +138,7 @@ def main() -> None:
             print(f"building {db}: {args.providers} providers, {args.events} events")
             build(db, args.providers, args.events)
         exe = shutil.which("upstream", path=str(Path(sys.executable).parent)) or ""
-        cmd = [exe] if exe else [sys.executable, "-m", "aggregator.cli"]
+        cmd = [exe] if exe else [sys.executable, "-m", "aggregator.cli.main"]
         pid = "vendor-00042"
         print(f"cold start, new process per run, median (best) of {args.runs} runs, wall:")
         base_ms, base_best, _ = time_command([sys.executable, "-c", "pass"], args.runs)
@@ -151,7 +151,7 @@ def main() -> None:
             med, best, size = time_command([*cmd, "--db", str(db), *extra], args.runs)
             verdict = "met" if med < 150 else "MISSED"
             print(f"  {label:<46}{med:7.0f} ms ({best:.0f})  {size:>7} bytes out  target <150 ms: {verdict}")
-        check = subprocess.run([sys.executable, "-X", "importtime", *([exe] if exe else ["-m", "aggregator.cli"]),
+        check = subprocess.run([sys.executable, "-X", "importtime", *([exe] if exe else ["-m", "aggregator.cli.main"]),
                                 "--db", str(db), "status", pid], capture_output=True, text=True)
         heavy = [m for m in ("pydantic", "sqlite_utils", "httpx", "aiohttp", "feedparser", "bs4")
                  if re.search(rf"\|\s+{m}$", check.stderr, re.M)]

@@ -20,23 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aggregator.model import (
-    IMPACT_RANK,
-    Component,
-    ComponentStatus,
-    Impact,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    Snapshot,
-    Update,
-)
-from providers.base import (
-    Adapter,
-    Bodies,
-    Endpoint,
-    ParseError,
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
+from aggregator.page.reading import (
     as_list,
     by_kind_newest_first,
     impacts_of,
@@ -49,6 +36,7 @@ from providers.base import (
     text_or_none,
     word_key,
 )
+from aggregator.page.vocab import IMPACT_RANK, ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 
 STATE = {
     "operational": ComponentStatus.operational,

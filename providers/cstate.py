@@ -21,19 +21,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aggregator.model import (
-    Component,
-    ComponentStatus,
-    Impact,
-    Incident,
-    IncidentStatus,
-    Snapshot,
-)
-from providers.base import (
-    Adapter,
-    Bodies,
-    Endpoint,
-    ParseError,
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Incident, Snapshot
+from aggregator.page.reading import (
     as_list,
     impacts_of,
     join_url,
@@ -44,6 +35,7 @@ from providers.base import (
     text_or_none,
     word_key,
 )
+from aggregator.page.vocab import ComponentStatus, Impact, IncidentStatus
 
 STATUS = {
     "ok": ComponentStatus.operational,

@@ -56,35 +56,26 @@ from zoneinfo import ZoneInfo
 import feedparser
 from feedparser.datetimes import _parse_date
 
-from aggregator.model import (
-    IMPACT_TO_STATUS,
-    Component,
-    ComponentStatus,
-    Impact,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    Snapshot,
-    Update,
-    worst_status,
-)
-from providers.base import (
+from aggregator.errors import AdapterError, NotJSONError, NotStatusPageError, ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
+from aggregator.page.reading import (
     STATUS_TO_IMPACT,
     ZONE_ABBREVIATIONS,
-    Adapter,
-    AdapterError,
-    Bodies,
-    Endpoint,
-    NotJSONError,
-    NotStatusPageError,
-    ParseError,
     classify_html,
     decode_text,
     parse_time,
     strip_html,
     text_or_none,
     word_key,
+)
+from aggregator.page.vocab import (
+    IMPACT_TO_STATUS,
+    ComponentStatus,
+    Impact,
+    IncidentStatus,
+    MaintenanceStatus,
+    worst_status,
 )
 from providers.statuspage import component_status
 

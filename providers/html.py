@@ -27,32 +27,18 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 
-from aggregator.model import (
+from aggregator.errors import LoginRequiredError, NotStatusPageError, PageInactiveError, ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
+from aggregator.page.reading import decode_text, stated_or_worst, strip_html, text_or_none
+from aggregator.page.vocab import (
     IMPACT_TO_STATUS,
     INDICATOR_TO_STATUS,
-    Component,
     ComponentStatus,
     Impact,
-    Incident,
     IncidentStatus,
-    Maintenance,
     MaintenanceStatus,
-    Snapshot,
-    Update,
     worst_status,
-)
-from providers.base import (
-    Adapter,
-    Bodies,
-    Endpoint,
-    LoginRequiredError,
-    NotStatusPageError,
-    PageInactiveError,
-    ParseError,
-    decode_text,
-    stated_or_worst,
-    strip_html,
-    text_or_none,
 )
 from providers.feed import label_status, parse_clock, parse_stamp, word_status, zone_for
 from providers.statuspage import impact_of

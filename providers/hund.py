@@ -22,22 +22,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aggregator.model import (
-    Component,
-    ComponentStatus,
-    Impact,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    Snapshot,
-    Update,
-)
-from providers.base import (
-    Adapter,
-    Bodies,
-    Endpoint,
-    ParseError,
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
+from aggregator.page.reading import (
     as_list,
     by_kind_newest_first,
     classify_html,
@@ -53,6 +41,7 @@ from providers.base import (
     text_or_none,
     word_key,
 )
+from aggregator.page.vocab import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 
 STATE = {
     "1": ComponentStatus.operational,

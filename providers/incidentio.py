@@ -24,25 +24,11 @@ from typing import Any
 
 import feedparser
 
-from aggregator.model import (
-    INCIDENT_CLOSED,
-    INDICATOR_TO_STATUS,
-    Component,
-    ComponentStatus,
-    Impact,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    Snapshot,
-    worst_status,
-)
-from providers.base import (
-    Adapter,
-    Bodies,
-    Endpoint,
-    PageParts,
-    ParseError,
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot
+from aggregator.page.parts import PageParts
+from aggregator.page.reading import (
     as_list,
     classify_html,
     join_url,
@@ -56,6 +42,15 @@ from providers.base import (
     strip_html,
     text_or_none,
     word_key,
+)
+from aggregator.page.vocab import (
+    INCIDENT_CLOSED,
+    INDICATOR_TO_STATUS,
+    ComponentStatus,
+    Impact,
+    IncidentStatus,
+    MaintenanceStatus,
+    worst_status,
 )
 from providers.statuspage import component_rows, component_status, page_and_status, parse_notice
 

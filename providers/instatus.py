@@ -22,23 +22,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from aggregator.model import (
-    IMPACT_TO_STATUS,
-    Component,
-    ComponentStatus,
-    Impact,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    Snapshot,
-    worst_status,
-)
-from providers.base import (
-    Adapter,
-    Bodies,
-    Endpoint,
-    ParseError,
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot
+from aggregator.page.reading import (
     as_list,
     impacts_of,
     join_url,
@@ -48,6 +35,14 @@ from providers.base import (
     parse_time,
     text_or_none,
     word_key,
+)
+from aggregator.page.vocab import (
+    IMPACT_TO_STATUS,
+    ComponentStatus,
+    Impact,
+    IncidentStatus,
+    MaintenanceStatus,
+    worst_status,
 )
 
 COMPONENT_STATUS = {

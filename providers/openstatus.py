@@ -14,16 +14,11 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from aggregator.model import ComponentStatus, Snapshot
-from providers.base import (
-    Adapter,
-    Bodies,
-    Endpoint,
-    ParseError,
-    load_object,
-    text_or_none,
-    word_key,
-)
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Snapshot
+from aggregator.page.reading import load_object, text_or_none, word_key
+from aggregator.page.vocab import ComponentStatus
 from providers.statuspage import component_status
 
 API_ROOT = "https://api.openstatus.dev/public/status/"

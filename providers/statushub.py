@@ -12,8 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aggregator.model import ComponentStatus, Snapshot
-from providers.base import Adapter, Bodies, Endpoint, ParseError, join_url, load_object
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Snapshot
+from aggregator.page.reading import join_url, load_object
+from aggregator.page.vocab import ComponentStatus
 
 COUNTERS = ("count_status_1", "count_status_2", "count_status_3")
 

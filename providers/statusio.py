@@ -27,22 +27,10 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from aggregator.model import (
-    Component,
-    ComponentStatus,
-    Impact,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    Snapshot,
-    Update,
-)
-from providers.base import (
-    Adapter,
-    Bodies,
-    Endpoint,
-    ParseError,
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
+from aggregator.page.reading import (
     as_list,
     by_kind_newest_first,
     impacts_of,
@@ -52,6 +40,7 @@ from providers.base import (
     text_or_none,
     word_key,
 )
+from aggregator.page.vocab import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 
 API_ROOT = "https://api.status.io/1.0/status/"
 PAGE_ID_RE = re.compile(r"(?<![0-9a-fA-F])([0-9a-fA-F]{24})(?![0-9a-fA-F])")

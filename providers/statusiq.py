@@ -19,19 +19,11 @@ import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from aggregator.model import Component, ComponentStatus, Snapshot
-from providers.base import (
-    Adapter,
-    Bodies,
-    Endpoint,
-    ParseError,
-    as_list,
-    load_object,
-    parse_time,
-    stated_or_worst,
-    text_or_none,
-    word_key,
-)
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Snapshot
+from aggregator.page.reading import as_list, load_object, parse_time, stated_or_worst, text_or_none, word_key
+from aggregator.page.vocab import ComponentStatus
 
 STATUS = {
     "1": ComponentStatus.operational,

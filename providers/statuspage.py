@@ -12,25 +12,11 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from aggregator.model import (
-    INDICATOR_TO_STATUS,
-    Component,
-    ComponentStatus,
-    Impact,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    Snapshot,
-    Update,
-    worst_status,
-)
-from providers.base import (
-    Adapter,
-    Bodies,
-    Endpoint,
-    PageParts,
-    ParseError,
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
+from aggregator.page.parts import PageParts
+from aggregator.page.reading import (
     as_list,
     join_url,
     load_json,
@@ -40,6 +26,14 @@ from providers.base import (
     sort_updates,
     text_or_none,
     word_key,
+)
+from aggregator.page.vocab import (
+    INDICATOR_TO_STATUS,
+    ComponentStatus,
+    Impact,
+    IncidentStatus,
+    MaintenanceStatus,
+    worst_status,
 )
 
 COMPONENT_STATUSES = {s.value for s in ComponentStatus} - {"unknown"}

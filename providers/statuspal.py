@@ -26,22 +26,10 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from aggregator.model import (
-    Component,
-    ComponentStatus,
-    Impact,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    Snapshot,
-    Update,
-)
-from providers.base import (
-    Adapter,
-    Bodies,
-    Endpoint,
-    ParseError,
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
+from aggregator.page.reading import (
     as_list,
     by_kind_newest_first,
     epoch_seconds,
@@ -51,6 +39,7 @@ from providers.base import (
     text_or_none,
     word_key,
 )
+from aggregator.page.vocab import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 
 INCIDENT_TYPE_STATUS = {
     "": ComponentStatus.operational,

@@ -13,18 +13,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aggregator.model import (
-    Component,
-    ComponentStatus,
-    Impact,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    Snapshot,
-    Update,
-)
-from aggregator.store import PollOutcome, Store
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
+from aggregator.page.vocab import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
+from aggregator.store.writer import PollOutcome, Store
 from providers.statuspage import StatuspageAdapter
 from tests.conftest import FIXTURES
 

@@ -21,9 +21,10 @@ from typing import Any
 import jsonschema
 from standardwebhooks.webhooks import Webhook
 
-from aggregator.model import Component, ComponentStatus, Impact, Incident, IncidentStatus, Snapshot, Update
 from aggregator.notify.payload import SCHEMA_PATH
-from aggregator.store import PollOutcome, Store
+from aggregator.page.model import Component, Incident, Snapshot, Update
+from aggregator.page.vocab import ComponentStatus, Impact, IncidentStatus
+from aggregator.store.writer import PollOutcome, Store
 from tests.loopback import LoopbackServer
 
 T0 = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)

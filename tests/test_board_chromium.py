@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.cli import main
+from aggregator.cli.main import main
 from tests import boarddb
 
 CHROMIUM = Path("/usr/bin/chromium")

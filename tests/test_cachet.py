@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.model import ComponentStatus, IncidentStatus, MaintenanceStatus
-from providers.base import NotJSONError, ParseError, get_adapter
+from aggregator.adapters import get_adapter
+from aggregator.errors import NotJSONError, ParseError
+from aggregator.page.vocab import ComponentStatus, IncidentStatus, MaintenanceStatus
 from providers.cachet import CachetAdapter
 from tests.conftest import FIXTURES
 

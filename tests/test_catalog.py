@@ -16,15 +16,15 @@ from urllib.parse import urlsplit
 import pytest
 import typer
 
-from aggregator import catalog as cat
-from aggregator.catalog import (
+from aggregator.adapters import load_adapters
+from aggregator.catalog import data as cat
+from aggregator.catalog.data import (
     CATALOG_CSV,
     CATEGORIES,
     FIELDS,
     PLATFORMS,
     AmbiguousName,
     Catalog,
-    CatalogError,
     Entry,
     UnknownProvider,
     add_user_entry,
@@ -33,8 +33,8 @@ from aggregator.catalog import (
     read_csv,
     squash,
 )
-from aggregator.cli_catalog import register
-from providers.base import load_adapters
+from aggregator.cli.catalog import register
+from aggregator.errors import CatalogError
 from tests.conftest import FIXTURES, REPO, SHARED, corpus_file
 from tests.loopback import LoopbackServer
 
@@ -424,7 +424,7 @@ def test_verify_end_to_end_and_write(tmp_path: Path) -> None:
 
 
 def test_a_move_onto_another_rows_url_is_not_applied() -> None:
-    from aggregator.detect import Detection, Verdict
+    from aggregator.catalog.detect import Detection, Verdict
 
     a = Entry(id="a", name="A", url="https://status.a.example", platform="statuspage")
     b = Entry(id="b", name="B", url="https://status.b.example", platform="statuspage")
@@ -515,7 +515,7 @@ def test_cli_follow_unfollow_with_the_store(tmp_path: Path, monkeypatch: pytest.
     code, out, err = run_cli(["follow", "AWS", "GitHub"], capsys)
     assert code == 0, err
     assert "following aws" in out and "following github" in out
-    from aggregator.store import Store
+    from aggregator.store.writer import Store
 
     with Store(tmp_path / "u.db") as store:
         assert store.get_provider("github")["platform"] == "statuspage"
@@ -528,8 +528,8 @@ def test_cli_follow_unfollow_with_the_store(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_query_commands_do_not_import_the_http_or_parsing_stack() -> None:
-    code = ("import sys; from aggregator.cli_catalog import providers_search; "
-            "from aggregator.catalog import load_catalog; load_catalog().search('aws', 10); "
+    code = ("import sys; from aggregator.cli.catalog import providers_search; "
+            "from aggregator.catalog.data import load_catalog; load_catalog().search('aws', 10); "
             "load_catalog().search('githb', 10); "
             "heavy = [m for m in ('httpx', 'aiohttp', 'feedparser', 'bs4', 'pydantic') if m in sys.modules]; "
             "print(','.join(heavy))")

@@ -31,9 +31,9 @@ from typing import Any
 
 import pytest
 
-from aggregator.cli import main
-from aggregator.model import Snapshot
-from aggregator.store import snapshot_hash
+from aggregator.cli.main import main
+from aggregator.page.model import Snapshot
+from aggregator.store.writer import snapshot_hash
 from providers.statuspage import StatuspageAdapter
 from tests.conftest import FIXTURES, REPO
 from tests.loopback import LoopbackServer
@@ -95,7 +95,7 @@ def setup_database(db: Path, server: LoopbackServer, sink: Path) -> None:
 
 def spawn(db: Path, config: Path, *extra: str, stdout: Any = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
     env = {**os.environ, "UPSTREAM_CONFIG_DIR": str(config), "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-m", "aggregator.cli", "--db", str(db), *extra], cwd=str(REPO),
+    return subprocess.Popen([sys.executable, "-m", "aggregator.cli.main", "--db", str(db), *extra], cwd=str(REPO),
                             env=env, stdout=stdout, stderr=subprocess.PIPE)
 
 
@@ -288,7 +288,7 @@ def test_readers_never_see_half_a_poll_nor_a_locked_database(tmp_path: Path) -> 
 
         def read(n: int) -> int:
             args = commands[n % len(commands)]
-            proc = subprocess.run([sys.executable, "-m", "aggregator.cli", "--db", str(db), *args], cwd=str(REPO),
+            proc = subprocess.run([sys.executable, "-m", "aggregator.cli.main", "--db", str(db), *args], cwd=str(REPO),
                                   env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, timeout=60)
             if proc.returncode != 0 or b"locked" in proc.stderr or b"Traceback" in proc.stderr:
                 problems.append(f"{args}: exit {proc.returncode}: {proc.stderr.decode()[-500:]}")
@@ -315,8 +315,8 @@ def test_one_reader_command_sees_one_poll(tmp_path: Path) -> None:
     notices); a poll committed in between must not show up half-way through the command."""
     from datetime import UTC, datetime
 
-    from aggregator.query import open_readonly, status_rows
-    from aggregator.store import PollOutcome, Store
+    from aggregator.store.reader import open_readonly, status_rows
+    from aggregator.store.writer import PollOutcome, Store
 
     adapter = StatuspageAdapter()
     with Store(tmp_path / "up.db") as store:

@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from aggregator.model import ComponentStatus, Impact, IncidentStatus
-from providers.base import NotJSONError, ParseError, get_adapter, parse_time
+from aggregator.adapters import get_adapter
+from aggregator.errors import NotJSONError, ParseError
+from aggregator.page.reading import parse_time
+from aggregator.page.vocab import ComponentStatus, Impact, IncidentStatus
 from providers.cstate import CStateAdapter
 from tests.conftest import FIXTURES, corpus_file
 

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from aggregator.detect import (
+from aggregator.catalog.detect import (
     ApiRoots,
     Detector,
     Response,
@@ -20,7 +20,7 @@ from aggregator.detect import (
     read_html,
     read_json_shape,
 )
-from providers.base import load_json
+from aggregator.page.reading import load_json
 from tests.conftest import FIXTURES, corpus_file
 from tests.loopback import LoopbackServer
 
@@ -518,7 +518,7 @@ def test_async_driver_end_to_end() -> None:
 
 
 def test_detect_url_sync_wrapper_against_loopback() -> None:
-    from aggregator.detect import detect_url
+    from aggregator.catalog.detect import detect_url
 
     with LoopbackServer() as site:
         site.set("/p", b"<html><head><title>Acme</title></head></html>", content_type="text/html")

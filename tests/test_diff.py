@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from aggregator.diff import diff, vanished_notices
-from aggregator.model import (
-    Component,
-    ComponentStatus,
-    EventKind,
-    Impact,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    Snapshot,
-    Update,
-)
+from aggregator.page.diff import diff, vanished_notices
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
+from aggregator.page.vocab import ComponentStatus, EventKind, Impact, IncidentStatus, MaintenanceStatus
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=1)

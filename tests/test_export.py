@@ -14,11 +14,11 @@ import jsonschema
 import pytest
 from defusedxml.ElementTree import fromstring as safe_xml
 
-from aggregator.cli import main
-from aggregator.export import Selection, export_atom, export_html, export_snapshots, safe_url, select
-from aggregator.export_models import WHATS, ExportedSnapshot, schema_bytes
-from aggregator.model import Event
-from aggregator.query import open_readonly
+from aggregator.cli.main import main
+from aggregator.history.export import Selection, export_atom, export_html, export_snapshots, safe_url, select
+from aggregator.history.export_models import WHATS, ExportedSnapshot, schema_bytes
+from aggregator.page.model import Event
+from aggregator.store.reader import open_readonly
 from tests import boarddb
 from tests.conftest import REPO
 

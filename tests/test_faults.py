@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from aggregator.http import HttpClient
-from aggregator.poll import poll_once
-from aggregator.store import Store
+from aggregator.poll.runner import poll_once
+from aggregator.store.writer import Store
 from tests.conftest import FIXTURES
 from tests.faults import DTD_PATH, FAULTS, LEAK_PATH, FaultServer, RssSampler
 from tests.loopback import LoopbackServer

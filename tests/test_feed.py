@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.model import ComponentStatus, Impact, Incident, IncidentStatus, Maintenance, MaintenanceStatus
-from providers.base import NotStatusPageError, PageInactiveError, ParseError, get_adapter
+from aggregator.adapters import get_adapter
+from aggregator.errors import NotStatusPageError, PageInactiveError, ParseError
+from aggregator.page.model import Incident, Maintenance
+from aggregator.page.vocab import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 from providers.feed import (
     FEED_ACCEPT,
     FeedAdapter,

@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 
 import providers.feed as feed
 import providers.feed_fast as feed_fast
+from aggregator.errors import AdapterError, ParseError
+from aggregator.page.adapter import Adapter
 from benchmarks.farm import atom_feed, platform_of
-from providers.base import Adapter, AdapterError, ParseError
 from providers.feed import FeedAdapter, read_feed, read_feed_fast
 from providers.statuspage import StatuspageAdapter
 from providers.vendors.aws import AwsAdapter

@@ -30,9 +30,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aggregator.model import Snapshot
-from aggregator.store import PollOutcome, Store
-from providers.base import Adapter, AdapterError, load_adapters
+from aggregator.adapters import load_adapters
+from aggregator.errors import AdapterError
+from aggregator.page.adapter import Adapter
+from aggregator.page.model import Snapshot
+from aggregator.store.writer import PollOutcome, Store
 from tests.conftest import CORPUS, FIXTURES
 
 EXAMPLES = int(os.environ.get("UPSTREAM_FUZZ_EXAMPLES", "75"))

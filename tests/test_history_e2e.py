@@ -14,8 +14,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from aggregator.cli import main
-from aggregator.report import percent
+from aggregator.cli.main import main
+from aggregator.history.report import percent
 from tests.loopback import LoopbackServer
 from tests.test_board_chromium import Dom
 from tests.test_export import validate_json_export, validate_ndjson_export

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from aggregator.model import Snapshot
-from providers.base import AdapterError, LoginRequiredError, NotJSONError, PageInactiveError, get_adapter
+from aggregator.adapters import get_adapter
+from aggregator.errors import AdapterError, LoginRequiredError, NotJSONError, PageInactiveError
+from aggregator.page.model import Snapshot
 from tests.conftest import FIXTURES
 
 PLATFORMS = ["incidentio", "instatus", "betterstack", "statusio", "cachet", "cstate", "statuspal", "sorry",

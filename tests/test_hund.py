@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from aggregator.model import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
-from providers.base import NotJSONError, ParseError, get_adapter, word_key
+from aggregator.adapters import get_adapter
+from aggregator.errors import NotJSONError, ParseError
+from aggregator.page.reading import word_key
+from aggregator.page.vocab import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 from providers.hund import HundAdapter, init_event
 from tests.conftest import FIXTURES
 

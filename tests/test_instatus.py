@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from aggregator.model import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
-from providers.base import NotJSONError, ParseError, get_adapter
+from aggregator.adapters import get_adapter
+from aggregator.errors import NotJSONError, ParseError
+from aggregator.page.vocab import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 from providers.instatus import InstatusAdapter
 from tests.conftest import FIXTURES, corpus_file
 

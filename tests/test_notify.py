@@ -21,11 +21,12 @@ from typing import Any
 import orjson
 import pytest
 
-from aggregator.model import Impact, IncidentStatus
+from aggregator.errors import SubscriptionError
 from aggregator.notify.dispatch import RetryPolicy, deliver_pending, retry_deliveries
 from aggregator.notify.payload import SCHEMA_PATH, json_schema
-from aggregator.notify.subscriptions import Filters, SubscriptionError, create_subscription, set_paused
-from aggregator.store import Store
+from aggregator.notify.subscriptions import Filters, create_subscription, set_paused
+from aggregator.page.vocab import Impact, IncidentStatus
+from aggregator.store.writer import Store
 from tests.notify_helpers import T0, Page, SignedReceiver, deliveries, incident, validate_payload
 
 NO_JITTER = RetryPolicy(jitter=0.0)

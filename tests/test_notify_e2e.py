@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.cli import main
+from aggregator.cli.main import main
 from aggregator.notify.subscriptions import Filters, create_subscription
-from aggregator.store import Store
+from aggregator.store.writer import Store
 from tests.conftest import FIXTURES, REPO
 from tests.loopback import LoopbackServer
 from tests.notify_helpers import T0, Page, SignedReceiver, deliveries, incident, validate_payload
@@ -106,7 +106,7 @@ def test_killed_between_send_and_record_loses_nothing(tmp_path: Path, receiver: 
             os.kill(dispatcher["proc"].pid, signal.SIGKILL)
 
     receiver.on_request = kill_on_third
-    dispatcher["proc"] = subprocess.Popen([sys.executable, "-m", "aggregator.cli", "--db", str(db), "deliver"],
+    dispatcher["proc"] = subprocess.Popen([sys.executable, "-m", "aggregator.cli.main", "--db", str(db), "deliver"],
                                           cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     dispatcher["proc"].communicate(timeout=60)
     assert dispatcher["proc"].returncode == -signal.SIGKILL

@@ -1,4 +1,4 @@
-"""``aggregator.parsing``: a ParsedPage is exactly what the writer would have made of the model."""
+"""``aggregator.page.serialize``: a ParsedPage is exactly what the writer would have made of the model."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aggregator.diff import diff
-from aggregator.model import Component, Incident, Snapshot
-from aggregator.parsing import ParseJob, parse_page, prepare, snapshot_hash
-from providers.base import get_adapter
+from aggregator.adapters import get_adapter
+from aggregator.page.diff import diff
+from aggregator.page.model import Component, Incident, Snapshot
+from aggregator.page.serialize import prepare, snapshot_hash
+from aggregator.poll.plan import ParseJob, parse_page
 from tests.conftest import CORPUS, FIXTURES
 
 T0 = datetime(2026, 11, 20, 16, 0, 0, 123456, tzinfo=UTC)
@@ -68,7 +69,7 @@ def test_fetched_at_is_filled_in_the_key_not_in_page_text() -> None:
 
 
 def test_a_page_that_is_not_what_it_claims_raises_the_adapters_error() -> None:
-    from providers.base import AdapterError
+    from aggregator.errors import AdapterError
 
     job = ParseJob("statuspage", {"summary": b"<html><title>Log in</title></html>"}, "https://x.test", "acme",
                    T0, first_sight=True)
@@ -112,7 +113,7 @@ SUMMARIES = _summaries()
 
 @pytest.mark.parametrize(("name", "body"), SUMMARIES, ids=[n for n, _ in SUMMARIES])
 def test_a_page_written_from_its_parts_is_the_page_written_from_its_model(name: str, body: bytes) -> None:
-    from providers.base import AdapterError
+    from aggregator.errors import AdapterError
 
     adapter = get_adapter("statuspage")
     for first in (True, False):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aggregator.catalog import Catalog, Entry, follow_all
+from aggregator.catalog.data import Catalog, Entry, follow_all
 from aggregator.http import run
-from aggregator.poll import poll_once
-from aggregator.store import Store
+from aggregator.poll.runner import poll_once
+from aggregator.store.writer import Store
 from tests.conftest import FIXTURES
 from tests.loopback import LoopbackServer
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.cli import main
+from aggregator.cli.main import main
 from tests.conftest import FIXTURES
 from tests.loopback import LoopbackServer
 
@@ -213,7 +213,7 @@ def test_add_a_page_that_is_not_a_status_page(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_status_io_page_is_followed_through_its_page_id() -> None:
-    from providers.base import get_adapter, resolve_poll_url
+    from aggregator.adapters import get_adapter, resolve_poll_url
 
     url = resolve_poll_url(get_adapter("statusio"), "https://status.gitlab.com", page_id="5b36dc6502d06804c08349f7")
     (ep,) = get_adapter("statusio").endpoints(url)

@@ -8,8 +8,8 @@ from pathlib import Path
 import vcr
 
 from aggregator.http import run
-from aggregator.poll import poll_once
-from aggregator.store import Store
+from aggregator.poll.runner import poll_once
+from aggregator.store.writer import Store
 from tests.conftest import FIXTURES
 
 CASSETTE = FIXTURES / "cassettes" / "acme-statuspage-poll.yaml"

@@ -12,12 +12,13 @@ from typing import Any
 import orjson
 import pytest
 
-from aggregator import report
-from aggregator.cli import main
-from aggregator.model import SEVERITY, Component, ComponentStatus, Snapshot
-from aggregator.query import open_readonly
-from aggregator.report import Policy, Window, load_history, uptime_report
-from aggregator.store import Store
+from aggregator.cli.main import main
+from aggregator.history import report
+from aggregator.history.report import Policy, Window, load_history, uptime_report
+from aggregator.page.model import Component, Snapshot
+from aggregator.page.vocab import SEVERITY, ComponentStatus
+from aggregator.store.reader import open_readonly
+from aggregator.store.writer import Store
 from tests.conftest import REPO
 
 H = 3600.0
@@ -333,7 +334,7 @@ def test_uptime_and_incidents_commands(hist: History, capsys: pytest.CaptureFixt
 
 
 def test_query_commands_do_not_import_the_heavy_stack() -> None:
-    code = ("import sys, aggregator.report, aggregator.cli_export, aggregator.export; "
+    code = ("import sys, aggregator.history.report, aggregator.cli.export, aggregator.history.export; "
             "print(sorted(m for m in ('pydantic', 'httpx', 'aiohttp', 'feedparser', 'bs4', 'sqlite_utils', "
             "'jinja2') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from aggregator.errors import ConfigError
 from aggregator.http import HttpClient, cache_lifetime, host_key
-from aggregator.poll import poll_once
-from aggregator.schedule import ConfigError, PollSettings, Verdict, load_settings, next_poll, settings_from
-from aggregator.store import Store
+from aggregator.poll.runner import poll_once
+from aggregator.poll.schedule import PollSettings, Verdict, load_settings, next_poll, settings_from
+from aggregator.store.writer import Store
 from tests.conftest import FIXTURES
 from tests.loopback import LoopbackServer
 
@@ -156,7 +157,7 @@ def test_poll_sets_next_due_from_interval_retry_after_backoff_and_recovery(tmp_p
 
 
 def test_unchanged_page_is_not_parsed_or_rewritten(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from aggregator import poll as poll_module
+    from aggregator.poll import runner as poll_module
 
     with LoopbackServer() as page, _store_with(tmp_path, page.url()) as store:
         # No validators: the body comes back whole each time and its hash says it is the same.
@@ -216,7 +217,7 @@ def test_per_host_and_overall_caps() -> None:
 
 
 def test_a_provider_is_never_polled_twice_before_its_outcome_is_written(tmp_path: Path) -> None:
-    from aggregator.poll import Poller
+    from aggregator.poll.runner import Poller
 
     with LoopbackServer() as page, _store_with(tmp_path, page.url()) as store:
         page.set_file("/api/v2/summary.json", FIXTURES / "statuspage" / "acme-1-operational.json")

@@ -24,11 +24,13 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.cli import main
+from aggregator.adapters import load_adapters
+from aggregator.cli.main import main
+from aggregator.errors import AdapterError
 from aggregator.http import HttpClient
-from aggregator.model import Component, ComponentStatus, Impact, Incident, IncidentStatus, Snapshot, Update
-from aggregator.store import PollOutcome, Store
-from providers.base import AdapterError, load_adapters
+from aggregator.page.model import Component, Incident, Snapshot, Update
+from aggregator.page.vocab import ComponentStatus, Impact, IncidentStatus
+from aggregator.store.writer import PollOutcome, Store
 from tests.conftest import FIXTURES, REPO
 from tests.faults import (
     BILLION_LAUGHS,
@@ -307,7 +309,7 @@ def test_files_written_for_the_user_are_private(tmp_path: Path, open_umask: None
     assert code == 0, err
     assert _mode(sink) == 0o600
     # The user's own catalog additions (catalog.toml next to config.toml).
-    from aggregator.catalog import add_user_entry, user_catalog_path
+    from aggregator.catalog.data import add_user_entry, user_catalog_path
 
     add_user_entry("Acme Internal", "https://status.internal.test", "statuspage", category="Other")
     written = [p for p in config.rglob("*") if p.is_file()]
@@ -376,7 +378,7 @@ ALLOWED = {
     "aggregator/notify/sinks.py": {"subprocess"},
     # Poll workers and their parent exchange messages over a private pipe between processes the
     # parent started; page content travels inside them as data (bytes and strings) only.
-    "aggregator/workers.py": {"pickle"},
+    "aggregator/poll/workers.py": {"pickle"},
 }
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator.model import ComponentStatus
-from providers.base import NotJSONError, ParseError, get_adapter
+from aggregator.adapters import get_adapter
+from aggregator.errors import NotJSONError, ParseError
+from aggregator.page.vocab import ComponentStatus
 from providers.statushub import StatusHubAdapter
 from tests.conftest import FIXTURES
 

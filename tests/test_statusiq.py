@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from aggregator.model import ComponentStatus
-from providers.base import LoginRequiredError, NotJSONError, ParseError, get_adapter
+from aggregator.adapters import get_adapter
+from aggregator.errors import LoginRequiredError, NotJSONError, ParseError
+from aggregator.page.vocab import ComponentStatus
 from providers.statusiq import StatusIQAdapter
 from tests.conftest import FIXTURES
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.cli import main
-from aggregator.model import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
-from providers.base import LoginRequiredError, NotJSONError, PageInactiveError, ParseError, get_adapter
+from aggregator.adapters import get_adapter
+from aggregator.cli.main import main
+from aggregator.errors import LoginRequiredError, NotJSONError, PageInactiveError, ParseError
+from aggregator.page.vocab import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 from tests.conftest import CORPUS, FIXTURES, corpus_file
 
 SP = FIXTURES / "statuspage"

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from aggregator.model import ComponentStatus
-from aggregator.store import SUBSYSTEM_MIGRATIONS, PollOutcome, Store, StoreError, migrate
-from providers.base import get_adapter
+from aggregator.adapters import get_adapter
+from aggregator.errors import StoreError
+from aggregator.page.vocab import ComponentStatus
+from aggregator.store.writer import SUBSYSTEM_MIGRATIONS, PollOutcome, Store, migrate
 from tests.conftest import FIXTURES
 
 T0 = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
@@ -140,7 +141,7 @@ def test_not_a_database(tmp_path: Path) -> None:
 
 def _database_before_v3(path: Path) -> None:
     """A database as upstream wrote it before core v3: each snapshot inline in ``providers``."""
-    from aggregator.store import CORE_MIGRATIONS, connect, snapshot_hash
+    from aggregator.store.writer import CORE_MIGRATIONS, connect, snapshot_hash
 
     conn = connect(path)
     db = sqlite_utils.Database(conn)
@@ -214,7 +215,7 @@ def test_v4_turns_the_components_table_into_a_view_of_the_snapshots(tmp_path: Pa
 def test_status_upgrades_an_old_database_before_reading_it(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     import json
 
-    from aggregator.cli import main
+    from aggregator.cli.main import main
 
     _database_before_v3(tmp_path / "old.db")
     main(["--db", str(tmp_path / "old.db"), "status", "--json"])
@@ -225,7 +226,7 @@ def test_status_upgrades_an_old_database_before_reading_it(tmp_path: Path, capsy
 
 def _first_sight_batch(store: Store) -> list[PollOutcome]:
     """Outcomes as poll workers send them: pages parsed into ParsedPages, with schedules."""
-    from aggregator.parsing import ParseJob, parse_page
+    from aggregator.poll.plan import ParseJob, parse_page
 
     names = ["acme-1-operational.json", "acme-2-incident-investigating.json", "acme-3-incident-identified.json"]
     outcomes = []
@@ -301,7 +302,7 @@ def test_status_of_many_providers_prints_one_aligned_line_each(tmp_path: Path,
                                                                capsys: pytest.CaptureFixture) -> None:
     import time
 
-    from aggregator.cli import LONG_TABLE, main
+    from aggregator.cli.main import LONG_TABLE, main
 
     count = LONG_TABLE + 50
     with Store(tmp_path / "many.db") as s:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.model import ComponentStatus, Impact, IncidentStatus
-from providers.base import NotJSONError, ParseError, get_adapter
+from aggregator.adapters import get_adapter
+from aggregator.errors import NotJSONError, ParseError
+from aggregator.page.vocab import ComponentStatus, Impact, IncidentStatus
 from providers.vendors.aws import CURRENT_EVENTS_URL, AwsAdapter, legacy_posts, split_slug
 from providers.vendors.gcp import GcpAdapter
 from tests.conftest import FIXTURES, corpus_file

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.model import Incident, Maintenance, Snapshot
-from providers.base import AdapterError, PageInactiveError, get_adapter
+from aggregator.adapters import get_adapter
+from aggregator.errors import AdapterError, PageInactiveError
+from aggregator.page.model import Incident, Maintenance, Snapshot
 from tests.conftest import CORPUS
 
 # corpus directory -> (platform, file patterns)

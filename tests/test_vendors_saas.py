@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.model import ComponentStatus, Impact, IncidentStatus, Maintenance, MaintenanceStatus
-from providers.base import NotJSONError, ParseError, get_adapter
+from aggregator.adapters import get_adapter
+from aggregator.errors import NotJSONError, ParseError
+from aggregator.page.model import Maintenance
+from aggregator.page.vocab import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 from providers.vendors.apple import CONSUMER_URL, DEVELOPER_URL, AppleAdapter
 from providers.vendors.heroku import HerokuAdapter
 from providers.vendors.salesforce import SalesforceAdapter

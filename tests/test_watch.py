@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.cli import main
-from aggregator.model import Snapshot
-from aggregator.store import Store, snapshot_hash
+from aggregator.cli.main import main
+from aggregator.page.model import Snapshot
+from aggregator.store.writer import Store, snapshot_hash
 from tests.conftest import FIXTURES, REPO
 from tests.loopback import LoopbackServer
 
@@ -80,7 +80,7 @@ def test_watch_once_logs_one_line_per_change_and_a_summary(tmp_path: Path, capsy
 
 def _spawn_watch(db: Path, log: Path, config: Path, *extra: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "UPSTREAM_CONFIG_DIR": str(config), "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-m", "aggregator.cli", "--db", str(db), "watch", *extra],
+    return subprocess.Popen([sys.executable, "-m", "aggregator.cli.main", "--db", str(db), "watch", *extra],
                             stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, cwd=str(REPO))
 
 
@@ -193,7 +193,7 @@ def test_watch_delivers_notifications_after_new_events(tmp_path: Path) -> None:
     import asyncio
     from types import SimpleNamespace
 
-    from aggregator.watch import watch
+    from aggregator.poll.watch import watch
 
     calls: list[int] = []
 

@@ -1,4 +1,4 @@
-"""Poll worker processes (aggregator.workers): the same result as polling in-process, a dead
+"""Poll worker processes (aggregator.poll.workers): the same result as polling in-process, a dead
 worker's polls taken back, and no worker left behind by a killed or stopped ``watch``."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.poll import poll_once
-from aggregator.schedule import PollSettings
-from aggregator.store import Store
-from aggregator.workers import OFFLOAD_MIN, close_shared_workers, current_workers, worker_pids
+from aggregator.poll.runner import poll_once
+from aggregator.poll.schedule import PollSettings
+from aggregator.poll.workers import OFFLOAD_MIN, close_shared_workers, current_workers, worker_pids
+from aggregator.store.writer import Store
 from tests.conftest import FIXTURES
 from tests.loopback import LoopbackServer
 from tests.test_watch import _event_count, _spawn_watch, _wait_for, check_database_whole

@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from aggregator.catalog import (  # noqa: E402 - after the path set-up, so the tool runs from a checkout
+from aggregator.catalog.data import (
     CATEGORIES,
     PLATFORMS,
     Entry,
@@ -50,8 +50,9 @@ from aggregator.catalog import (  # noqa: E402 - after the path set-up, so the t
     squash,
     write_csv,
 )
-from aggregator.detect import feed_url_for, host_platform, read_json_shape  # noqa: E402
-from providers.base import AdapterError, load_json  # noqa: E402
+from aggregator.catalog.detect import feed_url_for, host_platform, read_json_shape  # noqa: E402
+from aggregator.errors import AdapterError  # noqa: E402
+from aggregator.page.reading import load_json  # noqa: E402
 
 # ------------------------------------------------------------------------------------------------
 # Sources and how far each is trusted (see <shared>/sources/PROVENANCE.tsv)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from providers.base import load_adapters
+from aggregator.adapters import load_adapters
 
 REPO = Path(__file__).resolve().parent.parent
 # Where each platform's real captures live in ../shared/corpus (read in place by the tests).

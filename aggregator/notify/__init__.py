@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from aggregator.notify.outbox import enqueue_events
 from aggregator.notify.tables import NOTIFY_MIGRATIONS
-from aggregator.store import SUBSYSTEM_MIGRATIONS, register_event_hook
+from aggregator.store.writer import SUBSYSTEM_MIGRATIONS, register_event_hook
 
 SUBSYSTEM_MIGRATIONS.setdefault("notify", NOTIFY_MIGRATIONS)
 register_event_hook(enqueue_events)

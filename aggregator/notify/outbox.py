@@ -32,10 +32,11 @@ from typing import Any
 
 import orjson
 
-from aggregator.model import Event, EventKind
 from aggregator.notify.render import summary_line
 from aggregator.notify.subscriptions import Subscription, load_subscriptions
-from aggregator.query import iso_z as iso
+from aggregator.page.model import Event
+from aggregator.page.vocab import EventKind
+from aggregator.store.reader import iso_z as iso
 
 log = logging.getLogger("upstream.notify")
 

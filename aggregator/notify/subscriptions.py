@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from aggregator.errors import SubscriptionError
 from aggregator.notify.redact import mask_secret, redact_apprise, redact_command, redact_url, secret_fragments
 
 SINKS = ("webhook", "command", "file", "apprise")
@@ -33,9 +34,6 @@ DEFAULT_KINDS = ("incident", "component", "maintenance")
 SEVERITIES = ("minor", "major", "critical")
 DEFAULT_FLAP_WINDOW = 300.0
 
-
-class SubscriptionError(Exception):
-    """Bad subscription input (sink, filter, unknown id): one line for users."""
 
 
 @dataclass

@@ -18,24 +18,10 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from aggregator.model import (
-    IMPACT_TO_STATUS,
-    SEVERITY,
-    Component,
-    ComponentStatus,
-    Impact,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    Snapshot,
-    worst_status,
-)
-from providers.base import (
-    Adapter,
-    Bodies,
-    Endpoint,
-    ParseError,
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot
+from aggregator.page.reading import (
     as_list,
     latest_update,
     load_object,
@@ -45,6 +31,15 @@ from providers.base import (
     stated_or_worst,
     strip_html,
     text_or_none,
+)
+from aggregator.page.vocab import (
+    IMPACT_TO_STATUS,
+    SEVERITY,
+    ComponentStatus,
+    Impact,
+    IncidentStatus,
+    MaintenanceStatus,
+    worst_status,
 )
 
 CONSUMER_URL = "https://www.apple.com/support/systemstatus/data/system_status_en_US.js"

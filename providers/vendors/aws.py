@@ -24,24 +24,10 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from aggregator.model import (
-    IMPACT_RANK,
-    SEVERITY,
-    Component,
-    ComponentStatus,
-    Impact,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    Snapshot,
-    Update,
-    worst_status,
-)
-from providers.base import (
-    Adapter,
-    Bodies,
-    Endpoint,
-    ParseError,
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
+from aggregator.page.reading import (
     as_list,
     epoch_seconds,
     impacts_of,
@@ -55,6 +41,7 @@ from providers.base import (
     strip_html,
     text_or_none,
 )
+from aggregator.page.vocab import IMPACT_RANK, SEVERITY, ComponentStatus, Impact, IncidentStatus, worst_status
 from providers.feed import (
     FEED_ACCEPT,
     FeedEntry,

@@ -12,16 +12,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from aggregator.model import (
-    Component,
-    ComponentStatus,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    Snapshot,
-)
-from providers.base import Adapter, Bodies, Endpoint
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot
+from aggregator.page.vocab import ComponentStatus, IncidentStatus, MaintenanceStatus
 from providers.feed import (
     FEED_ACCEPT,
     FeedEntry,

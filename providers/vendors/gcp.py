@@ -15,22 +15,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from aggregator.model import (
-    Component,
-    ComponentStatus,
-    Impact,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    Snapshot,
-    Update,
-    worst_status,
-)
-from providers.base import (
-    Adapter,
-    Bodies,
-    Endpoint,
-    ParseError,
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
+from aggregator.page.reading import (
     as_list,
     join_url,
     load_json,
@@ -41,6 +29,7 @@ from providers.base import (
     text_or_none,
     word_key,
 )
+from aggregator.page.vocab import ComponentStatus, Impact, IncidentStatus, worst_status
 
 # status_impact (also the word on each update) -> component status, per platforms.md sec. 11.
 IMPACT_STATUS: dict[str, ComponentStatus] = {

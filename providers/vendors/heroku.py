@@ -13,24 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aggregator.model import (
-    IMPACT_RANK,
-    SEVERITY,
-    Component,
-    ComponentStatus,
-    Impact,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    Snapshot,
-    Update,
-)
-from providers.base import (
-    Adapter,
-    Bodies,
-    Endpoint,
-    ParseError,
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
+from aggregator.page.reading import (
     as_list,
     epoch_seconds,
     impacts_of,
@@ -40,6 +26,14 @@ from providers.base import (
     stated_or_worst,
     text_or_none,
     word_key,
+)
+from aggregator.page.vocab import (
+    IMPACT_RANK,
+    SEVERITY,
+    ComponentStatus,
+    Impact,
+    IncidentStatus,
+    MaintenanceStatus,
 )
 
 COLOR_STATUS: dict[str, ComponentStatus] = {

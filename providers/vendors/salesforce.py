@@ -19,23 +19,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aggregator.model import (
-    SEVERITY,
-    Component,
-    ComponentStatus,
-    Impact,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    Snapshot,
-    Update,
-)
-from providers.base import (
-    Adapter,
-    Bodies,
-    Endpoint,
-    ParseError,
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
+from aggregator.page.reading import (
     as_list,
     epoch_seconds,
     load_json,
@@ -45,6 +32,7 @@ from providers.base import (
     strip_html,
     text_or_none,
 )
+from aggregator.page.vocab import SEVERITY, ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 
 API_ROOT = "https://api.status.salesforce.com/v1"
 INSTANCE_STATUS: dict[str, ComponentStatus] = {

@@ -13,24 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aggregator.model import (
-    IMPACT_TO_STATUS,
-    Component,
-    ComponentStatus,
-    Impact,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    Snapshot,
-    Update,
-    worst_status,
-)
-from providers.base import (
-    Adapter,
-    Bodies,
-    Endpoint,
-    ParseError,
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
+from aggregator.page.reading import (
     as_list,
     epoch_seconds,
     join_url,
@@ -40,6 +26,14 @@ from providers.base import (
     strip_html,
     text_or_none,
     word_key,
+)
+from aggregator.page.vocab import (
+    IMPACT_TO_STATUS,
+    ComponentStatus,
+    Impact,
+    IncidentStatus,
+    MaintenanceStatus,
+    worst_status,
 )
 
 PAGE_STATUS: dict[str, ComponentStatus] = {

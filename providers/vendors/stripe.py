@@ -8,19 +8,11 @@ adapter reads it faithfully and leaves staleness to ``time``.
 
 from __future__ import annotations
 
-from aggregator.model import Component, ComponentStatus, Snapshot
-from providers.base import (
-    Adapter,
-    Bodies,
-    Endpoint,
-    ParseError,
-    join_url,
-    load_object,
-    parse_time,
-    stated_or_worst,
-    text_or_none,
-    word_key,
-)
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.model import Component, Snapshot
+from aggregator.page.reading import join_url, load_object, parse_time, stated_or_worst, text_or_none, word_key
+from aggregator.page.vocab import ComponentStatus
 
 WORDS: dict[str, ComponentStatus] = {
     "up": ComponentStatus.operational,

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from aggregator import cli
+from aggregator.cli import main as cli
 
 subscriptions_app = typer.Typer(help="List, inspect, pause, resume, test and remove subscriptions.",
                                 no_args_is_help=True, rich_markup_mode=None)
@@ -26,7 +26,8 @@ def _store(ctx: typer.Context) -> Any:
 
 
 def _subscription(store: Any, ref: str) -> Any:
-    from aggregator.notify.subscriptions import SubscriptionError, get_subscription
+    from aggregator.errors import SubscriptionError
+    from aggregator.notify.subscriptions import get_subscription
 
     try:
         return get_subscription(store.conn, ref)
@@ -73,14 +74,9 @@ def subscribe_command(
     json_out: Annotated[bool, typer.Option("--json", help="Print the subscription as JSON")] = False,
 ) -> None:
     """Be told about changes: send matching events to a webhook, a command, a file or a chat/email service."""
-    from aggregator.notify.subscriptions import (
-        Filters,
-        SubscriptionError,
-        create_subscription,
-        parse_duration,
-        parse_kinds,
-    )
-    from aggregator.query import QueryError, resolve_ids
+    from aggregator.errors import QueryError, SubscriptionError
+    from aggregator.notify.subscriptions import Filters, create_subscription, parse_duration, parse_kinds
+    from aggregator.store.reader import resolve_ids
 
     with _store(ctx) as store:
         try:
@@ -165,7 +161,8 @@ def show_command(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="Su
 
 
 def _set_paused(ctx: typer.Context, ref: str, paused: bool) -> None:
-    from aggregator.notify.subscriptions import SubscriptionError, set_paused
+    from aggregator.errors import SubscriptionError
+    from aggregator.notify.subscriptions import set_paused
 
     with _store(ctx) as store:
         try:
@@ -190,7 +187,8 @@ def resume_command(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="
 @subscriptions_app.command("remove")
 def remove_command(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="Subscription id or name")]) -> None:
     """Delete a subscription and its queued deliveries."""
-    from aggregator.notify.subscriptions import SubscriptionError, remove_subscription
+    from aggregator.errors import SubscriptionError
+    from aggregator.notify.subscriptions import remove_subscription
 
     with _store(ctx) as store:
         try:

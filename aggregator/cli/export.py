@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from aggregator import cli
+from aggregator.cli import main as cli
 
 FORMAT_HELP = "json, ndjson, atom or html (html writes a directory: give -o DIR)"
 
@@ -47,7 +47,8 @@ def export_command(
 ) -> None:
     """Export followed providers: normalised snapshots (json, ndjson), a feed of every change (atom) or
     a static status board (html). Same database, same bytes."""
-    from aggregator.export import FORMATS, ExportError, export_bytes, export_html, select
+    from aggregator.errors import ExportError
+    from aggregator.history.export import FORMATS, export_bytes, export_html, select
 
     if fmt not in FORMATS:
         cli.fail(f"unknown format {fmt!r} (choose from: {', '.join(FORMATS)})")
@@ -74,7 +75,7 @@ def schema_command(
     what: Annotated[str, typer.Option("--what", help="snapshot, event or export")] = "export",
 ) -> None:
     """Print the JSON Schema of exported snapshots, events or the whole export (draft 2020-12)."""
-    from aggregator.export_models import WHATS, schema_bytes
+    from aggregator.history.export_models import WHATS, schema_bytes
 
     if what not in WHATS:
         cli.fail(f"unknown schema {what!r} (choose from: {', '.join(WHATS)})")
@@ -106,8 +107,9 @@ def uptime_command(
 
     Up = operational or under maintenance (unless --maintenance-down). Time when the page could not
     be reached is unknown and left out (unless --unknown-down). Figures come from the event log."""
-    from aggregator.query import QueryError, parse_since, resolve_ids
-    from aggregator.report import Policy, ReportError, uptime_report
+    from aggregator.errors import QueryError, ReportError
+    from aggregator.history.report import Policy, uptime_report
+    from aggregator.store.reader import parse_since, resolve_ids
 
     conn = cli.open_reader(ctx)
     try:
@@ -144,7 +146,7 @@ def print_uptime(report: dict[str, Any]) -> None:
     from rich.markup import escape
     from rich.text import Text
 
-    from aggregator.report import human_duration, percent
+    from aggregator.history.report import human_duration, percent
 
     out = cli.console()
     window = report["window"]
@@ -226,8 +228,9 @@ def incidents_command(
     json_out: Annotated[bool, typer.Option("--json", help="JSON array, each with its updates (UTC)")] = False,
 ) -> None:
     """Incidents across providers, newest first."""
-    from aggregator.query import QueryError, parse_since, resolve_ids
-    from aggregator.report import duration, incident_rows
+    from aggregator.errors import QueryError
+    from aggregator.history.report import duration, incident_rows
+    from aggregator.store.reader import parse_since, resolve_ids
 
     if kind not in ("incident", "maintenance", "all"):
         cli.fail(f"unknown kind {kind!r} (choose from: incident, maintenance, all)")
@@ -261,7 +264,7 @@ def print_incidents(rows: list[dict[str, Any]], now: datetime, show_kind: bool =
     from rich.table import Table
     from rich.text import Text
 
-    from aggregator.report import duration, human_duration, parse_iso
+    from aggregator.history.report import duration, human_duration, parse_iso
 
     impact_style = {"critical": "red", "major": "dark_orange", "minor": "yellow", "maintenance": "blue"}
     zone = datetime.now().astimezone().tzname() or "local"

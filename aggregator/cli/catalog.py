@@ -13,11 +13,12 @@ from typing import Annotated, Any
 
 import typer
 
-from aggregator.cli import console, fail, open_store, print_json
+from aggregator.cli.main import console, fail, open_store, print_json
 
 
 def _catalog() -> Any:
-    from aggregator.catalog import CatalogError, load_catalog
+    from aggregator.catalog.data import load_catalog
+    from aggregator.errors import CatalogError
 
     try:
         return load_catalog()
@@ -58,7 +59,7 @@ def providers_search(
         return
     if not hits:
         fail(f"no provider matches {word!r} (see: upstream providers list)")
-    from aggregator.catalog import fold
+    from aggregator.catalog.data import fold
 
     table = _table(["ID", "NAME", "PLATFORM", "URL", "ALSO KNOWN AS"])
     for h in hits:
@@ -74,7 +75,7 @@ def providers_list(
     json_out: Annotated[bool, typer.Option("--json", help="JSON array of entries")] = False,
 ) -> None:
     """List catalog vendors, optionally of one category or platform."""
-    from aggregator.catalog import CatalogError
+    from aggregator.errors import CatalogError
 
     try:
         entries = _catalog().list_entries(category, platform)
@@ -95,7 +96,7 @@ def providers_show(
     json_out: Annotated[bool, typer.Option("--json", help="The entry as JSON")] = False,
 ) -> None:
     """Everything the catalog knows about one vendor."""
-    from aggregator.catalog import CatalogError
+    from aggregator.errors import CatalogError
 
     try:
         entry = _catalog().resolve(name)
@@ -143,7 +144,7 @@ def detect_command(
     timeout: Annotated[float, typer.Option(help="Seconds per request")] = 15.0,
 ) -> None:
     """Which platform serves a status page, where its API and feed are, and why we think so."""
-    from aggregator.detect import Verdict, detect_url
+    from aggregator.catalog.detect import Verdict, detect_url
 
     found = detect_url(url, timeout=timeout)
     if json_out:
@@ -160,7 +161,7 @@ def platforms_command(
     json_out: Annotated[bool, typer.Option("--json", help="JSON array of platforms")] = False,
 ) -> None:
     """The platforms upstream reads, and what it reads from each."""
-    from providers.base import load_adapters
+    from aggregator.adapters import load_adapters
 
     rows = [{"platform": name, "title": cls.title, "reads": sorted(cls.reads)}
             for name, cls in load_adapters().items()]
@@ -194,7 +195,8 @@ def catalog_verify(
     """Probe catalog pages: dead, moved, login-only, inactive, not a status page, platform mismatch."""
     import asyncio
 
-    from aggregator.catalog import CATALOG_CSV, Catalog, CatalogError, read_csv, verify, write_verification
+    from aggregator.catalog.data import CATALOG_CSV, Catalog, read_csv, verify, write_verification
+    from aggregator.errors import CatalogError
     from aggregator.http import HttpClient
 
     path = catalog_path or CATALOG_CSV
@@ -254,7 +256,8 @@ def follow_command(
     names: Annotated[list[str], typer.Argument(help="Catalog ids, names or aliases (see: upstream providers search)")],
 ) -> None:
     """Follow catalog vendors (nothing is followed if one name is unknown or ambiguous)."""
-    from aggregator.catalog import CatalogError, follow
+    from aggregator.catalog.data import follow
+    from aggregator.errors import CatalogError
 
     catalog = _catalog()
     with open_store(ctx) as store:
@@ -271,7 +274,8 @@ def unfollow_command(
     names: Annotated[list[str], typer.Argument(help="Followed ids, or catalog names")],
 ) -> None:
     """Stop following vendors (their event history is kept)."""
-    from aggregator.catalog import CatalogError, unfollow
+    from aggregator.catalog.data import unfollow
+    from aggregator.errors import CatalogError
 
     with open_store(ctx) as store:
         try:

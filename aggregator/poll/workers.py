@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from aggregator.http import host_key
-from aggregator.schedule import PollSettings
-from aggregator.store import PollOutcome
+from aggregator.poll.schedule import PollSettings
+from aggregator.store.writer import PollOutcome
 
 # Polls at once from which workers are worth it: a daemon starts them at OFFLOAD_MIN (they stay
 # up); a one-shot poll at START_MIN, where their start (~0.3 s) is less than what they save.
@@ -239,8 +239,8 @@ def worker_main(conn: Connection, settings: PollSettings) -> None:
 async def _serve(conn: Connection, settings: PollSettings) -> None:
     import signal
 
-    from aggregator.parsing import warm_adapters
-    from aggregator.poll import client_for, poll_or_internal_error, relaxed_gc
+    from aggregator.adapters import warm_adapters
+    from aggregator.poll.runner import client_for, poll_or_internal_error, relaxed_gc
 
     warm_adapters()  # every adapter imported and built before the first page, not during a poll
 

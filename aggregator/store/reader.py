@@ -14,13 +14,7 @@ from typing import Any
 
 import orjson
 
-
-class QueryError(Exception):
-    """A query that cannot be answered (no database, unknown provider, bad time): one line."""
-
-
-class OutdatedSchemaError(QueryError):
-    """The database predates a migration the queries need: opening it read-write upgrades it."""
+from aggregator.errors import OutdatedSchemaError, QueryError
 
 
 def open_readonly(path: str | Path) -> sqlite3.Connection:

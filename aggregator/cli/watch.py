@@ -10,8 +10,9 @@ import typer
 
 
 def _settings(scale: float) -> Any:
-    from aggregator.cli import fail
-    from aggregator.schedule import ConfigError, load_settings
+    from aggregator.cli.main import fail
+    from aggregator.errors import ConfigError
+    from aggregator.poll.schedule import load_settings
 
     try:
         settings = load_settings()
@@ -41,8 +42,8 @@ def register(app: typer.Typer) -> None:
         """
         from dataclasses import replace
 
-        from aggregator.cli import open_store
-        from aggregator.watch import run_watch
+        from aggregator.cli.main import open_store
+        from aggregator.poll.watch import run_watch
 
         settings = _settings(interval_scale)
         if summary_every is not None:
@@ -54,7 +55,7 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(f"{stamp} {line}\n")
             sys.stdout.flush()
 
-        from aggregator.workers import OFFLOAD_MIN
+        from aggregator.poll.workers import OFFLOAD_MIN
 
         count = len(store.poll_rows())
         workers = (f", {settings.poll_processes} worker processes for large polls"
@@ -76,8 +77,8 @@ def register(app: typer.Typer) -> None:
         """Set how often one provider is polled."""
         import time
 
-        from aggregator.cli import fail, open_store
-        from aggregator.schedule import MIN_INTERVAL
+        from aggregator.cli.main import fail, open_store
+        from aggregator.poll.schedule import MIN_INTERVAL
 
         value: float | None
         if seconds.strip().lower() == "default":

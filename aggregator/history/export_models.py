@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from aggregator.model import Event, Snapshot, UtcDatetime
+from aggregator.page.model import Event, Snapshot, UtcDatetime
 
 SCHEMA_BASE = "https://upstream.invalid/schema/"
 WHATS = ("snapshot", "event", "export")

@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from aggregator.errors import CatalogError
+
 # One fixed list. "Other" is where a vendor goes when no source says what it does.
 CATEGORIES: tuple[str, ...] = (
     "AI & ML",
@@ -75,12 +77,9 @@ FIELDS: tuple[str, ...] = ("id", "name", "url", "platform", "category", "aliases
                            "confidence", "sources", "alt_urls", "platform_from")
 LIST_SEP = ";"
 
-CATALOG_CSV = Path(__file__).resolve().parent.parent / "providers" / "catalog.csv"
+CATALOG_CSV = Path(__file__).resolve().parents[2] / "providers" / "catalog.csv"
 ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
-
-class CatalogError(Exception):
-    """The catalog (shipped or user) cannot be used as written."""
 
 
 class UnknownProvider(CatalogError):
@@ -526,12 +525,13 @@ def add_user_entry(name: str, url: str, platform: str, *, provider_id: str | Non
 
 
 # ------------------------------------------------------------------------------------------------
-# Following catalog vendors (the store is the lead's aggregator.store.Store, or anything like it)
+# Following catalog vendors (the store is the lead's aggregator.store.writer.Store, or anything like it)
 # ------------------------------------------------------------------------------------------------
 
 def follow(store: Any, names: Sequence[str], catalog: Catalog | None = None) -> list[Entry]:
     """Resolve every name first (nothing is followed if one is unknown or ambiguous), then follow all."""
-    from providers.base import AdapterError, get_adapter, resolve_poll_url
+    from aggregator.adapters import get_adapter, resolve_poll_url
+    from aggregator.errors import AdapterError
 
     catalog = catalog or load_catalog()
     entries = [catalog.resolve(name) for name in names]
@@ -550,7 +550,8 @@ def follow_all(store: Any, catalog: Catalog | None = None) -> tuple[int, list[tu
 
     Returns how many were added and the (id, reason) of entries that cannot be polled as written.
     """
-    from providers.base import AdapterError, get_adapter, resolve_poll_url
+    from aggregator.adapters import get_adapter, resolve_poll_url
+    from aggregator.errors import AdapterError
 
     catalog = catalog or load_catalog()
     followed = {row["id"] for row in store.providers()}
@@ -598,7 +599,7 @@ GOOD_OUTCOMES = ("ok", "moved", "platform_mismatch")
 class VerifyResult:
     entry: Entry
     outcome: str  # ok | moved | platform_mismatch | dead | login_only | inactive | not_status_page
-    detection: Any  # aggregator.detect.Detection
+    detection: Any  # aggregator.catalog.detect.Detection
 
     @property
     def platform(self) -> str | None:
@@ -628,7 +629,7 @@ async def verify(entries: Sequence[Entry], http: Any, concurrency: int = 8, apis
     """Detect every entry's page (at most ``concurrency`` at once); results in the entries' order."""
     import asyncio
 
-    from aggregator.detect import detect
+    from aggregator.catalog.detect import detect
 
     gate = asyncio.Semaphore(max(1, concurrency))
 

@@ -3,7 +3,7 @@
 Building the whole typer app (every command of every feature module) costs more than the
 query itself: typer validates parameters through pydantic, which it imports for that. For the
 plain forms of ``status`` and ``history`` this module reads the arguments itself and calls the
-very same command functions of ``aggregator.cli``; anything else (``--help``, an option it does
+very same command functions of ``aggregator.cli.main``; anything else (``--help``, an option it does
 not know, a bad value) returns None and goes through typer as usual, which gives the usual
 messages. Measured by benchmarks/query_speed.py.
 """
@@ -70,7 +70,7 @@ def try_fast(argv: list[str]) -> int | None:
     db, command, args, options = parsed
     import typer
 
-    from aggregator import cli
+    from aggregator.cli import main as cli
 
     ctx: Any = _Context(db)
     try:

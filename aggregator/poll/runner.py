@@ -2,10 +2,10 @@
 
 Fetch and parse of many providers run concurrently on one event loop, within the HTTP client's
 caps (overall and per host:port); a large poll runs them in worker processes instead (one event
-loop each, see ``aggregator.workers``), so that every core fetches and parses. The single writer
+loop each, see ``aggregator.poll.workers``), so that every core fetches and parses. The single writer
 (the caller's ``Store``, in this process) applies finished outcomes in batches: one transaction
 per batch, one savepoint per provider (the first sights of a batch: one for all of them), so no
-provider is ever half-applied. Each outcome carries the provider's next-due time from ``aggregator.schedule``
+provider is ever half-applied. Each outcome carries the provider's next-due time from ``aggregator.poll.schedule``
 (interval, Retry-After, Cache-Control, backoff, jitter), written in the same savepoint, so a
 restart picks up exactly where the last run left off.
 
@@ -28,13 +28,17 @@ from typing import Any
 
 import orjson
 
+from aggregator.adapters import adapter_for
+from aggregator.errors import AdapterError
 from aggregator.http import FetchResult, HttpClient
-from aggregator.model import Event, EventKind
-from aggregator.parsing import ParsedPage, ParseJob, adapter_for, parse_page
-from aggregator.schedule import Clock, PollSettings, Verdict, next_poll, wall_clock
-from aggregator.store import PollOutcome, Store
-from aggregator.workers import OFFLOAD_MIN, START_MIN, PollWorkers, current_workers, shared_workers
-from providers.base import Adapter, AdapterError, Endpoint
+from aggregator.page.adapter import Adapter, Endpoint
+from aggregator.page.model import Event
+from aggregator.page.serialize import ParsedPage
+from aggregator.page.vocab import EventKind
+from aggregator.poll.plan import ParseJob, parse_page
+from aggregator.poll.schedule import Clock, PollSettings, Verdict, next_poll, wall_clock
+from aggregator.poll.workers import OFFLOAD_MIN, START_MIN, PollWorkers, current_workers, shared_workers
+from aggregator.store.writer import PollOutcome, Store
 
 
 @dataclass(repr=False)
@@ -280,7 +284,7 @@ class Poller:
         self._executor: ThreadPoolExecutor | None = None
         self._gc = contextlib.ExitStack()  # relaxed_gc() from the first start() until close()
         self._gc_relaxed = False
-        # Worker processes (aggregator.workers) once ``workers_from`` polls run at once (None:
+        # Worker processes (aggregator.poll.workers) once ``workers_from`` polls run at once (None:
         # never). They make their own HTTP clients and read the wall clock, so not for a caller's
         # own clock (or client: see poll_once).
         self.workers_from = workers_from if clock is wall_clock else None
@@ -311,7 +315,7 @@ class Poller:
 
     def _use_workers(self) -> None:
         """Hand polls to worker processes once there are enough of them at once to be worth it
-        (see aggregator.workers): they fetch and parse on every core while this process writes."""
+        (see aggregator.poll.workers): they fetch and parse on every core while this process writes."""
         if self.workers is not None or self.workers_from is None or self.settings.poll_processes <= 0:
             return
         running = current_workers()

@@ -21,7 +21,8 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from providers.base import AdapterError, decode_text, load_json, looks_like_html
+from aggregator.errors import AdapterError
+from aggregator.page.reading import decode_text, load_json, looks_like_html
 
 
 class Verdict(StrEnum):

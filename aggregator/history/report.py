@@ -34,7 +34,8 @@ from typing import Any
 
 import orjson
 
-from aggregator.query import iso_z
+from aggregator.errors import ReportError
+from aggregator.store.reader import iso_z
 
 # The model's ladder as plain strings (model.py needs pydantic); tests check they agree.
 STATUSES = ("operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage",
@@ -471,9 +472,6 @@ def match_component(history: ProviderHistory, wanted: str) -> list[Timeline]:
         return exact
     return [t for t in history.components if low in t.name.lower()]
 
-
-class ReportError(Exception):
-    """A report that cannot be made (unknown component, bad window): one line."""
 
 
 def uptime_report(conn: sqlite3.Connection, provider: str, *, days: int = 90, now: datetime | None = None,

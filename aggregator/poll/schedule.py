@@ -28,14 +28,13 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from aggregator.errors import ConfigError
+
 Clock = Callable[[], float]
 """Unix seconds now: ``time.time`` in production, a fake in tests."""
 
 MIN_INTERVAL = 5.0
 
-
-class ConfigError(Exception):
-    """config.toml cannot be used: one line naming the file and the key."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ class PollSettings:
     per_host: int = 4
     timeout: float = 15.0
     summary_every: float = 60.0
-    # Worker processes that fetch and parse during large polls (aggregator.workers); 0: none.
+    # Worker processes that fetch and parse during large polls (aggregator.poll.workers); 0: none.
     poll_processes: int = field(default_factory=lambda: default_poll_processes())
     # Multiplies every interval and delay (``upstream watch --interval-scale``): demos and tests.
     scale: float = 1.0
@@ -70,7 +69,7 @@ class PollSettings:
 
 
 def default_poll_processes() -> int:
-    """Two worker processes wherever there are two cores or more (see aggregator.workers)."""
+    """Two worker processes wherever there are two cores or more (see aggregator.poll.workers)."""
     return 2 if (os.cpu_count() or 1) > 1 else 0
 
 

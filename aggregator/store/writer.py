@@ -4,7 +4,7 @@ One provider's poll is applied in one transaction (a savepoint when many are bat
 never leaves half a snapshot. WAL mode lets the CLI read while ``upstream watch`` writes. Each
 subsystem (core, notify, ...) owns a list of migrations; ``schema_versions`` says which ran.
 
-Read-only query commands use ``aggregator.query`` instead, which needs neither pydantic nor
+Read-only query commands use ``aggregator.store.reader`` instead, which needs neither pydantic nor
 sqlite-utils and so starts fast.
 """
 
@@ -22,17 +22,16 @@ from typing import Any
 import orjson
 import sqlite_utils
 
-from aggregator.diff import Notice, diff, vanished_notices
-from aggregator.model import Event, EventKind, Incident, Maintenance, Snapshot
-from aggregator.parsing import NoticeRows, ParsedPage, notice_rows, prepare, snapshot_hash
-from aggregator.query import iso_z as iso
+from aggregator.errors import StoreError
+from aggregator.page.diff import Notice, diff, vanished_notices
+from aggregator.page.model import Event, Incident, Maintenance, Snapshot
+from aggregator.page.serialize import NoticeRows, ParsedPage, notice_rows, prepare, snapshot_hash
+from aggregator.page.vocab import EventKind
+from aggregator.store.reader import iso_z as iso
 
 Migration = Callable[[sqlite_utils.Database], None]
 EventHook = Callable[[sqlite_utils.Database, list[Event]], None]
 
-
-class StoreError(Exception):
-    """A database that cannot be used (corrupt, not ours, unwritable): one line for users."""
 
 
 def utcnow() -> datetime:

@@ -9,16 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from aggregator.model import (
-    ComponentStatus,
-    Event,
-    EventKind,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    Snapshot,
-)
+from aggregator.page.model import Event, Incident, Maintenance, Snapshot
+from aggregator.page.vocab import ComponentStatus, EventKind, IncidentStatus, MaintenanceStatus
 
 Notice = Incident | Maintenance
 

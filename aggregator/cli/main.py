@@ -15,6 +15,8 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from aggregator.errors import UserError
+
 try:  # typer >= 0.24 carries its own copy of click
     from typer._click import exceptions as click_errors
 except ImportError:  # pragma: no cover
@@ -39,9 +41,6 @@ STATUS_STYLE = {
 }
 
 
-class UserError(Exception):
-    """Bad input or an unusable database: printed as one line, exit code 1."""
-
 
 def fail(message: str, code: int = 1) -> NoReturn:
     # One line, always: the message may quote user input or a page's words with line breaks in.
@@ -64,7 +63,8 @@ def db_path(ctx: typer.Context) -> Path:
 
 def open_store(ctx: typer.Context) -> Any:
     """The read-write store (imports sqlite-utils and pydantic: only for commands that write)."""
-    from aggregator.store import Store, StoreError
+    from aggregator.errors import StoreError
+    from aggregator.store.writer import Store
 
     try:
         return Store(db_path(ctx))
@@ -75,7 +75,8 @@ def open_store(ctx: typer.Context) -> Any:
 
 
 def open_reader(ctx: typer.Context) -> Any:
-    from aggregator.query import OutdatedSchemaError, QueryError, open_readonly
+    from aggregator.errors import OutdatedSchemaError, QueryError
+    from aggregator.store.reader import open_readonly
 
     try:
         return open_readonly(db_path(ctx))
@@ -210,8 +211,9 @@ def default_id(url: str, name: str | None = None) -> str:
 def add_provider(store: Any, url: str, *, platform: str | None = None, name: str | None = None,
                  provider_id: str | None = None, category: str | None = None) -> dict[str, Any]:
     """Follow the page at ``url`` (detecting its platform when not given); returns the provider row."""
+    from aggregator.adapters import get_adapter, load_adapters, resolve_poll_url
+    from aggregator.errors import AdapterError
     from aggregator.http import check_url
-    from providers.base import AdapterError, get_adapter, load_adapters, resolve_poll_url
 
     try:
         url = check_url(url)
@@ -221,7 +223,7 @@ def add_provider(store: Any, url: str, *, platform: str | None = None, name: str
     detected_name = None
     found = None
     if platform is None:
-        from aggregator.detect import detect_url
+        from aggregator.catalog.detect import detect_url
 
         found = detect_url(url)
         if found.verdict not in {"ok", "moved"} or not found.platform:
@@ -282,7 +284,7 @@ def remove_command(ctx: typer.Context, ids: Annotated[list[str], typer.Argument(
 def run_poll(store: Any, ids: list[str] | None, show_progress: bool) -> Any:
     """Poll once with an optional progress bar; returns the PollReport."""
     from aggregator.http import run
-    from aggregator.poll import poll_once
+    from aggregator.poll.runner import poll_once
 
     if not show_progress:
         return run(poll_once(store, ids or None))
@@ -307,7 +309,7 @@ def poll_command(
         if every:
             if ids:
                 fail("give provider ids or --all, not both")
-            from aggregator.catalog import follow_all
+            from aggregator.catalog.data import follow_all
 
             added, skipped = follow_all(store)
             sys.stderr.write(f"following {added} more catalog vendors"
@@ -379,7 +381,8 @@ def status_command(
     json_out: Annotated[bool, typer.Option("--json", help="JSON array of snapshots with fetch health")] = False,
 ) -> None:
     """What is the status of my vendors."""
-    from aggregator.query import QueryError, resolve_ids, status_json, status_rows
+    from aggregator.errors import QueryError
+    from aggregator.store.reader import resolve_ids, status_json, status_rows
 
     conn = open_reader(ctx)
     try:
@@ -447,7 +450,8 @@ def history_command(
     json_out: Annotated[bool, typer.Option("--json", help="JSON array of events")] = False,
 ) -> None:
     """What happened to a provider, oldest first."""
-    from aggregator.query import QueryError, history, parse_since, resolve_ids
+    from aggregator.errors import QueryError
+    from aggregator.store.reader import history, parse_since, resolve_ids
 
     conn = open_reader(ctx)
     try:
@@ -492,7 +496,8 @@ def parse_command(
     json_out: Annotated[bool, typer.Option("--json", help="Print the normalised snapshot as JSON")] = False,
 ) -> None:
     """Normalise saved responses offline (no database): how to check an adapter."""
-    from aggregator.parse import ParseFilesError, parse_files
+    from aggregator.adapters import parse_files
+    from aggregator.errors import ParseFilesError
 
     try:
         snapshot = parse_files(platform, files, url)
@@ -545,13 +550,13 @@ def _register_features() -> None:
 
 
 FEATURE_MODULES: tuple[str, ...] = (
-    "aggregator.cli_catalog", "aggregator.cli_export", "aggregator.cli_notify", "aggregator.cli_watch",
+    "aggregator.cli.catalog", "aggregator.cli.export", "aggregator.cli.notify", "aggregator.cli.watch",
 )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: click's usage errors and our own become one line and a non-zero exit."""
-    from aggregator.cli_fast import try_fast
+    from aggregator.cli.fast import try_fast
 
     fast = try_fast(sys.argv[1:] if argv is None else list(argv))  # status/history without building the app
     if fast is not None:

@@ -24,11 +24,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aggregator.model import Event
-from aggregator.poll import Poller, PollReport, client_for
-from aggregator.schedule import Clock, PollSettings, wall_clock
-from aggregator.store import PollOutcome, Store
-from aggregator.workers import OFFLOAD_MIN
+from aggregator.page.model import Event
+from aggregator.poll.runner import Poller, PollReport, client_for
+from aggregator.poll.schedule import Clock, PollSettings, wall_clock
+from aggregator.poll.workers import OFFLOAD_MIN
+from aggregator.store.writer import PollOutcome, Store
 
 Log = Callable[[str], None]
 Deliver = Callable[..., Awaitable[Any]]
@@ -73,7 +73,7 @@ class WatchStats:
 
 
 def default_describe(provider: str, event: Event) -> str:
-    from aggregator.cli import describe_event
+    from aggregator.cli.main import describe_event
 
     return f"{provider}: {describe_event(event.model_dump(mode='json'))}"
 

@@ -1,7 +1,7 @@
 """A fetched page parsed into what the writer stores: a ``ParsedPage``.
 
 Adapters are pure, so a page can be parsed anywhere, and a poll worker process
-(aggregator.workers) parses the pages it fetches. What it sends the writer is a ``ParsedPage``:
+(aggregator.poll.workers) parses the pages it fetches. What it sends the writer is a ``ParsedPage``:
 the snapshot as the JSON the store keeps, its content hash, the rows of its incidents and
 maintenances and, for a provider seen for the first time, its first-sight events. The writer
 stores a first sight without rebuilding the model (rebuilding a snapshot from its JSON, or from
@@ -19,11 +19,12 @@ from typing import Any
 import orjson
 from pydantic import TypeAdapter
 
-from aggregator.diff import Notice, diff
-from aggregator.diff import first_sight as diff_first_sight
-from aggregator.model import ComponentStatus, Event, Incident, Maintenance, Snapshot
-from aggregator.query import iso_z as iso
-from providers.base import Adapter, Bodies, PageParts, get_adapter
+from aggregator.page.diff import Notice, diff
+from aggregator.page.diff import first_sight as diff_first_sight
+from aggregator.page.model import Event, Incident, Maintenance, Snapshot
+from aggregator.page.parts import PageParts
+from aggregator.page.vocab import ComponentStatus
+from aggregator.store.reader import iso_z as iso
 
 NoticeRows = tuple[tuple[Any, ...], list[tuple[Any, ...]]]  # (incidents row, incident_updates rows)
 
@@ -107,31 +108,6 @@ def prepare(snap: Snapshot, provider: str, observed_at: datetime, *, first_sight
     )
 
 
-@dataclass(slots=True)
-class ParseJob:
-    """A page to parse: what the adapter needs, and for whom it is stored."""
-
-    platform: str
-    bodies: Bodies
-    url: str
-    provider: str
-    observed_at: datetime
-    first_sight: bool
-
-
-def parse_page(job: ParseJob) -> ParsedPage:
-    """Parse one page (raises ``AdapterError`` only, as ``Adapter.parse`` does).
-
-    Where the adapter gives ``PageParts`` (Statuspage, most pages there are), the page is written
-    out from them without building its models; its ``snapshot`` is then None until ``model()``."""
-    adapter = adapter_for(job.platform)
-    parts = adapter.parse_parts(job.bodies, job.url)
-    if parts is not None:
-        return prepare_parts(parts, job.provider, job.observed_at, first_sight=job.first_sight)
-    snap = adapter.parse(job.bodies, job.url)
-    return prepare(snap, job.provider, job.observed_at, first_sight=job.first_sight)
-
-
 _VALUE = {status: status.value for status in ComponentStatus}  # ``.value`` is a slow property
 _INCIDENT_LIST = TypeAdapter(list[Incident])
 _NONE = orjson.Fragment(b"[]")
@@ -167,22 +143,3 @@ def prepare_parts(parts: PageParts, provider: str, observed_at: datetime, *, fir
                                      {c["id"]: _VALUE[c["status"]] for c in parts.components}, parts.incidents,
                                      parts.maintenances, observed_at) if first_sight else None,
     )
-
-
-_ADAPTERS: dict[str, Adapter] = {}
-
-
-def warm_adapters() -> None:
-    """Import and build every adapter now (a worker does, before it says it is ready)."""
-    from providers.base import load_adapters
-
-    for platform in load_adapters():
-        adapter_for(platform)
-
-
-def adapter_for(platform: str) -> Adapter:
-    """The adapter of ``platform``, built once per process (raises KeyError for an unknown one)."""
-    adapter = _ADAPTERS.get(platform)
-    if adapter is None:
-        adapter = _ADAPTERS[platform] = get_adapter(platform)
-    return adapter

@@ -19,7 +19,8 @@ from urllib.parse import urlencode, urlsplit
 
 import orjson
 
-from aggregator.query import QueryError, resolve_ids, status_json, status_rows
+from aggregator.errors import ExportError, QueryError
+from aggregator.store.reader import resolve_ids, status_json, status_rows
 
 FORMATS = ("json", "ndjson", "atom", "html")
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -36,9 +37,6 @@ STATUS_LABEL = {
     "unknown": "Unknown",
 }
 
-
-class ExportError(Exception):
-    """An export that cannot be made (bad format, unknown provider or category): one line."""
 
 
 # ------------------------------------------------------------------------------------------------
@@ -94,7 +92,7 @@ def snapshots(conn: sqlite3.Connection, selection: Selection) -> list[dict[str, 
 
 def events(conn: sqlite3.Connection, selection: Selection, limit: int | None = None) -> list[dict[str, Any]]:
     """The event log (of the selected providers), oldest first; ``limit`` keeps the newest N."""
-    from aggregator.query import event_dict
+    from aggregator.store.reader import event_dict
 
     sql = "SELECT * FROM events"
     args: list[Any] = []
@@ -204,7 +202,7 @@ def export_atom(conn: sqlite3.Connection, selection: Selection | None = None, li
     """One Atom feed of every change (newest first), each event an entry with a stable id."""
     import xml.etree.ElementTree as ET
 
-    from aggregator.cli import describe_event
+    from aggregator.cli.main import describe_event
 
     selection = selection or Selection()
     log = events(conn, selection, limit)
@@ -275,7 +273,7 @@ def utc_text(value: str | None, with_time: bool = True) -> str:
 
 
 def _cell_title(cell: dict[str, Any]) -> str:
-    from aggregator.report import human_duration
+    from aggregator.history.report import human_duration
 
     if cell["status"] is None:
         return f"{cell['date']}: no data"
@@ -286,7 +284,7 @@ def _cell_title(cell: dict[str, Any]) -> str:
 
 def board_context(conn: sqlite3.Connection, selection: Selection, days: int = BOARD_DAYS) -> dict[str, Any]:
     """Everything the board's templates show, computed once (and sorted: same data, same page)."""
-    from aggregator.report import (
+    from aggregator.history.report import (
         Policy,
         duration,
         human_duration,
@@ -376,7 +374,7 @@ def board_context(conn: sqlite3.Connection, selection: Selection, days: int = BO
 
 
 def _longest_text(longest: dict[str, Any] | None) -> str | None:
-    from aggregator.report import human_duration
+    from aggregator.history.report import human_duration
 
     if not longest:
         return None

@@ -1,9 +1,5 @@
-"""What every adapter is: the endpoints it GETs and a pure function from their bodies to a Snapshot.
-
-Adapters never do I/O. ``Adapter.parse`` is the only entry point the engine calls; it guarantees
-that an adapter returns a valid ``Snapshot`` or raises an ``AdapterError`` and nothing else, so a
-hostile or broken page can never crash a poll.
-"""
+"""What adapters share to read bodies: JSON and HTML sniffing, times in every format pages use,
+text and URL helpers, and the ordering and worst-of rules for notices and components."""
 
 from __future__ import annotations
 
@@ -11,257 +7,31 @@ import codecs
 import html as html_lib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-from pydantic import TypeAdapter
 
-from aggregator.model import (
+from aggregator.errors import (
+    AdapterError,
+    LoginRequiredError,
+    NotJSONError,
+    PageInactiveError,
+    ParseError,
+)
+from aggregator.page.model import Component, Incident, Maintenance, Update
+from aggregator.page.vocab import (
     IMPACT_TO_STATUS,
     SEVERITY,
-    Component,
     ComponentStatus,
     Impact,
-    Incident,
     IncidentStatus,
-    Maintenance,
     MaintenanceStatus,
-    Snapshot,
-    Update,
     worst_status,
 )
-
-
-class AdapterError(Exception):
-    """The body could not be turned into a snapshot. ``reason`` is one short line for users."""
-
-    reason_code: ClassVar[str] = "parse_error"
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class ParseError(AdapterError):
-    reason_code = "parse_error"
-
-
-class NotJSONError(AdapterError):
-    """HTML (or other text) came back where JSON was expected."""
-
-    reason_code = "not_json"
-
-
-class PageInactiveError(AdapterError):
-    reason_code = "page_inactive"
-
-
-class LoginRequiredError(AdapterError):
-    reason_code = "login_required"
-
-
-class NotStatusPageError(AdapterError):
-    reason_code = "not_status_page"
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """One URL an adapter wants fetched; ``key`` names the body when it is handed back."""
-
-    key: str
-    url: str
-    required: bool = True
-    accept: str = "application/json"
-
-
-Bodies = Mapping[str, bytes]
-
-_REGISTRY: dict[str, type[Adapter]] = {}
-
-
-class Adapter:
-    """Base class of every platform adapter; subclasses register themselves by ``platform``.
-
-    Subclasses set the class attributes and implement ``endpoints`` and ``build``.
-    """
-
-    platform: ClassVar[str] = ""
-    title: ClassVar[str] = ""
-    # Which parts of the model this adapter fills: components, incidents, maintenances, updates, regions.
-    reads: ClassVar[frozenset[str]] = frozenset()
-    # Keys of the bodies ``build`` understands, in the order ``classify`` tries them.
-    keys: ClassVar[tuple[str, ...]] = ("main",)
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if cls.platform:
-            _REGISTRY[cls.platform] = cls
-
-    # --- what to GET -------------------------------------------------------------------------
-    def endpoints(self, base_url: str) -> list[Endpoint]:
-        """The URLs to fetch for the current state of the page at ``base_url``."""
-        raise NotImplementedError
-
-    def history_endpoints(self, base_url: str) -> list[Endpoint]:
-        """URLs that tell how incidents and maintenances that left the current view ended."""
-        return []
-
-    # --- bodies to snapshot --------------------------------------------------------------------
-    def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        raise NotImplementedError
-
-    def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
-        return []
-
-    def build_notices(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
-        """Every incident and maintenance ``build`` reads: the history of an adapter whose history
-        endpoints answer in the format of its current view (``build_history = Adapter.build_notices``)."""
-        snapshot = self.build(bodies, base_url)
-        return [*snapshot.incidents, *snapshot.maintenances]
-
-    def classify(self, body: bytes, filename: str = "") -> str:
-        """Which endpoint key a saved body answers (used by ``upstream parse`` on files)."""
-        return self.keys[0]
-
-    def check_keys(self, bodies: Bodies) -> None:
-        """ParseError unless there is a body and every body is under one of this adapter's keys."""
-        if not bodies:
-            raise ParseError(f"{self.platform}: nothing to parse")
-        unknown = set(bodies) - set(self.keys)
-        if unknown:
-            raise ParseError(f"{self.platform}: unknown body keys {sorted(unknown)} (expected {self.keys})")
-
-    def body(self, bodies: Bodies, key: str | None = None) -> bytes:
-        """The body ``build`` reads under ``key`` (by default the adapter's first key), else ParseError.
-
-        A body is taken only under its own key, never because it is the only one given: the engine
-        keys bodies by endpoint and ``upstream parse`` by ``classify``, so a body under another key
-        is a caller's mistake (or another document) and is refused, the same way by every adapter.
-        """
-        wanted = key or self.keys[0]
-        found = bodies.get(wanted)
-        if found is None:
-            article = "an" if wanted[:1] in ("a", "e", "i", "o", "u") else "a"
-            raise ParseError(f"{self.platform}: expected {article} {wanted!r} body, got {sorted(bodies)}")
-        return found
-
-    def parse(self, bodies: Bodies, base_url: str | None = None) -> Snapshot:
-        """Bodies (by endpoint key) to a Snapshot; raises only ``AdapterError``."""
-        snapshot = self._guarded(self.build, bodies, base_url)
-        update: dict[str, Any] = {}
-        if snapshot.platform != self.platform:
-            update["platform"] = self.platform
-        # A page that lists one id twice: the last listing wins, as the store and the diff read it.
-        for field in ("components", "incidents", "maintenances"):
-            items = getattr(snapshot, field)
-            if len({item.id for item in items}) != len(items):
-                update[field] = _last_listing_wins(items, lambda item: item.id)
-        return snapshot.model_copy(update=update) if update else snapshot
-
-    def build_parts(self, bodies: Bodies, base_url: str | None) -> PageParts | None:
-        """The page as ``PageParts``, for adapters that can give them (None: only ``build``)."""
-        return None
-
-    def parse_parts(self, bodies: Bodies, base_url: str | None = None) -> PageParts | None:
-        """``parse`` short of building a model per component: the parts ``parse`` would assemble,
-        or None where this adapter (or this page) has no such form. Raises only ``AdapterError``."""
-        parts = self._guarded(self.build_parts, bodies, base_url)
-        if parts is None:
-            return None
-        parts.platform = self.platform
-        if len({c["id"] for c in parts.components}) != len(parts.components):
-            parts.components = _last_listing_wins(parts.components, lambda c: c["id"])
-        for field in ("incidents", "maintenances"):
-            items = getattr(parts, field)
-            if len({item.id for item in items}) != len(items):
-                setattr(parts, field, _last_listing_wins(items, lambda item: item.id))
-        return parts
-
-    def _guarded(self, build: Any, bodies: Bodies, base_url: str | None) -> Any:
-        try:
-            return build(bodies, base_url)
-        except AdapterError:
-            raise
-        except RecursionError as exc:
-            raise ParseError(f"{self.platform}: document nested too deeply") from exc
-        except Exception as exc:  # noqa: BLE001 - the contract: nothing but AdapterError escapes
-            raise ParseError(f"{self.platform}: unexpected document shape ({type(exc).__name__}: {exc})"[:300]) from exc
-
-    def parse_history(self, bodies: Bodies, base_url: str | None = None) -> list[Incident | Maintenance]:
-        try:
-            return self.build_history(bodies, base_url)
-        except AdapterError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise ParseError(f"{self.platform}: unexpected history shape ({type(exc).__name__}: {exc})"[:300]) from exc
-
-
-def _last_listing_wins(items: list[Any], key: Any) -> list[Any]:
-    last = {key(item): index for index, item in enumerate(items)}
-    return [item for index, item in enumerate(items) if last[key(item)] == index]
-
-
-@dataclass(slots=True)
-class PageParts:
-    """A page as an adapter read it, before its components become models.
-
-    ``snapshot()`` is the Snapshot ``Adapter.parse`` gives. ``aggregator.parsing`` writes the
-    parts out as the same JSON without building a model per component, which is most of the cost
-    of parsing a large page; tests hold the two to the same bytes."""
-
-    platform: str
-    name: str | None
-    url: str | None
-    page_id: str | None
-    status: ComponentStatus
-    raw_status: str | None
-    description: str | None
-    components: list[dict[str, Any]]  # every Component field, in the model's order, values as validated
-    incidents: list[Incident]
-    maintenances: list[Maintenance]
-
-    def snapshot(self) -> Snapshot:
-        return Snapshot(platform=self.platform, name=self.name, url=self.url, page_id=self.page_id,
-                        status=self.status, raw_status=self.raw_status, description=self.description,
-                        components=_COMPONENT_LIST.validate_python(self.components), incidents=self.incidents,
-                        maintenances=self.maintenances)
-
-
-_COMPONENT_LIST = TypeAdapter(list[Component])
-
-
-def load_adapters() -> dict[str, type[Adapter]]:
-    """Import every module in ``providers`` and ``providers.vendors`` so that each registers itself."""
-    import importlib
-    import pkgutil
-
-    import providers
-    import providers.vendors
-
-    for package in (providers, providers.vendors):
-        for info in pkgutil.iter_modules(package.__path__):
-            if not info.ispkg and info.name not in {"base", "catalog"}:
-                importlib.import_module(f"{package.__name__}.{info.name}")
-    return dict(sorted(_REGISTRY.items()))
-
-
-def get_adapter(platform: str) -> Adapter:
-    adapters = load_adapters()
-    try:
-        return adapters[platform]()
-    except KeyError:
-        known = ", ".join(adapters)
-        raise KeyError(f"unknown platform {platform!r} (known: {known})") from None
-
-
-# ------------------------------------------------------------------------------------------------
-# Shared parsing helpers
-# ------------------------------------------------------------------------------------------------
 
 _TITLE_RE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
 
@@ -577,26 +347,3 @@ def stated_or_worst(stated: ComponentStatus | None, components: Iterable[Compone
         return stated
     statuses = [c.status for c in components]
     return worst_status(statuses) if statuses else ComponentStatus.unknown
-
-
-def resolve_poll_url(adapter: Adapter, page_url: str, *, page_id: str | None = None, api_url: str | None = None,
-                     feed_url: str | None = None) -> str:
-    """The URL to store for a followed page: the first candidate the adapter can poll.
-
-    Most adapters derive their endpoints from the page URL; status.io, OpenStatus and friends
-    need a page id or their API URL, and a feed-only page is polled at its feed.
-    """
-    candidates = [feed_url, page_url] if adapter.platform == "feed" else [page_url, api_url]
-    if page_id:
-        candidates.append(f"{site_root(page_url)}#{page_id}")
-    last: AdapterError | None = None
-    for candidate in candidates:
-        if not candidate:
-            continue
-        try:
-            adapter.endpoints(candidate)
-        except AdapterError as exc:
-            last = exc
-            continue
-        return candidate
-    raise last or ParseError(f"{adapter.platform}: cannot tell what to poll for {page_url!r}")
