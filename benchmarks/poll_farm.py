@@ -181,7 +181,9 @@ def main() -> None:
         if not install_fast_loop():
             sys.exit("uvloop is not installed")
 
-    from aggregator.poll.runner import PollReport, adapter_for, poll_once, relaxed_gc
+    from aggregator.adapters import adapter_for
+    from aggregator.core import open_store
+    from aggregator.poll.runner import PollReport, poll_once, relaxed_gc
     from aggregator.poll.schedule import PollSettings
     from aggregator.store.writer import Store
 
@@ -231,10 +233,10 @@ def main() -> None:
             floor.validators.clear()
             client_floor.validators.clear()
             cold_db = db if k == args.cold - 1 else Path(tmp.name) / f"cold{k}.db"
-            with Store(cold_db) as store:
+            with open_store(cold_db) as store:
                 follow_all(store, farm)
                 cycle(f"cold {k + 1}", store)
-        with Store(db) as store:
+        with open_store(db) as store:
             for k in range(args.warm):
                 cycle(f"warm {k + 1}", store)
             for k in range(args.changing):

@@ -34,14 +34,15 @@ KINDS = (("component.status_changed", 0.55), ("incident.opened", 0.1), ("inciden
 def build(db: Path, providers: int, events: int) -> None:
     import orjson
 
+    from aggregator.core import open_store
     from aggregator.poll.runner import adapter_for
-    from aggregator.store.writer import PollOutcome, Store, iso
+    from aggregator.store.writer import PollOutcome, iso
     from benchmarks.farm import incidentio_summary, platform_of, statuspage_summary
 
     started = time.perf_counter()
     adapters = {p: adapter_for(p) for p in ("statuspage", "incidentio")}
     year_ago = datetime.now(UTC) - timedelta(days=365)
-    with Store(db) as store:
+    with open_store(db) as store:
         ids = [f"vendor-{i:05d}" for i in range(providers)]
         with store.transaction():
             store.conn.executemany(

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aggregator.errors import ParseError
-from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.adapter import Adapter, Bodies, Endpoint, ParseError
 from aggregator.page.model import Component, Incident, Snapshot
 from aggregator.page.reading import (
     as_list,

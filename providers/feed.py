@@ -56,8 +56,15 @@ from zoneinfo import ZoneInfo
 import feedparser
 from feedparser.datetimes import _parse_date
 
-from aggregator.errors import AdapterError, NotJSONError, NotStatusPageError, ParseError
-from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.adapter import (
+    Adapter,
+    AdapterError,
+    Bodies,
+    Endpoint,
+    NotJSONError,
+    NotStatusPageError,
+    ParseError,
+)
 from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
 from aggregator.page.reading import (
     STATUS_TO_IMPACT,
@@ -75,9 +82,9 @@ from aggregator.page.vocab import (
     Impact,
     IncidentStatus,
     MaintenanceStatus,
+    component_status,
     worst_status,
 )
-from providers.statuspage import component_status
 
 try:
     from providers.feed_fast import read_plain_feed

@@ -27,8 +27,15 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 
-from aggregator.errors import LoginRequiredError, NotStatusPageError, PageInactiveError, ParseError
-from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.adapter import (
+    Adapter,
+    Bodies,
+    Endpoint,
+    LoginRequiredError,
+    NotStatusPageError,
+    PageInactiveError,
+    ParseError,
+)
 from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
 from aggregator.page.reading import decode_text, stated_or_worst, strip_html, text_or_none
 from aggregator.page.vocab import (

@@ -24,8 +24,7 @@ from typing import Any
 
 import feedparser
 
-from aggregator.errors import ParseError
-from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.adapter import Adapter, Bodies, Endpoint, ParseError
 from aggregator.page.model import Component, Incident, Maintenance, Snapshot
 from aggregator.page.parts import PageParts
 from aggregator.page.reading import (
@@ -50,9 +49,10 @@ from aggregator.page.vocab import (
     Impact,
     IncidentStatus,
     MaintenanceStatus,
+    component_status,
     worst_status,
 )
-from providers.statuspage import component_rows, component_status, page_and_status, parse_notice
+from providers.statuspage import component_rows, page_and_status, parse_notice
 
 # Widget impact words are component statuses; mapped onto the incident impact ladder.
 WIDGET_IMPACT = {

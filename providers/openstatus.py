@@ -14,12 +14,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from aggregator.errors import ParseError
-from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.adapter import Adapter, Bodies, Endpoint, ParseError
 from aggregator.page.model import Snapshot
 from aggregator.page.reading import load_object, text_or_none, word_key
-from aggregator.page.vocab import ComponentStatus
-from providers.statuspage import component_status
+from aggregator.page.vocab import ComponentStatus, component_status
 
 API_ROOT = "https://api.openstatus.dev/public/status/"
 _API_PATH_RE = re.compile(r"/public/status/([A-Za-z0-9_-]+)")

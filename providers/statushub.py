@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aggregator.errors import ParseError
-from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.adapter import Adapter, Bodies, Endpoint, ParseError
 from aggregator.page.model import Snapshot
 from aggregator.page.reading import join_url, load_object
 from aggregator.page.vocab import ComponentStatus

@@ -27,8 +27,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from aggregator.errors import ParseError
-from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.adapter import Adapter, Bodies, Endpoint, ParseError
 from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
 from aggregator.page.reading import (
     as_list,

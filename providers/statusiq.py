@@ -19,8 +19,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from aggregator.errors import ParseError
-from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.adapter import Adapter, Bodies, Endpoint, ParseError
 from aggregator.page.model import Component, Snapshot
 from aggregator.page.reading import as_list, load_object, parse_time, stated_or_worst, text_or_none, word_key
 from aggregator.page.vocab import ComponentStatus

@@ -12,8 +12,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from aggregator.errors import ParseError
-from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.adapter import Adapter, Bodies, Endpoint, ParseError
 from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
 from aggregator.page.parts import PageParts
 from aggregator.page.reading import (
@@ -29,10 +28,12 @@ from aggregator.page.reading import (
 )
 from aggregator.page.vocab import (
     INDICATOR_TO_STATUS,
+    STATUS_BY_WORD,
     ComponentStatus,
     Impact,
     IncidentStatus,
     MaintenanceStatus,
+    component_status,
     worst_status,
 )
 
@@ -40,17 +41,6 @@ COMPONENT_STATUSES = {s.value for s in ComponentStatus} - {"unknown"}
 INCIDENT_STATUSES = {s.value for s in IncidentStatus}
 MAINTENANCE_STATUSES = {s.value for s in MaintenanceStatus}
 IMPACTS = {i.value for i in Impact}
-
-
-_STATUS_BY_WORD = {s.value: s for s in ComponentStatus if s is not ComponentStatus.unknown} | {
-    "full_outage": ComponentStatus.major_outage}
-
-
-def component_status(raw: Any) -> ComponentStatus:
-    status = _STATUS_BY_WORD.get(raw) if raw.__class__ is str else None  # the usual exact word, looked up once
-    if status is not None:
-        return status
-    return _STATUS_BY_WORD.get(str(raw or "").strip().lower(), ComponentStatus.unknown)
 
 
 def impact_of(raw: Any, default: Impact = Impact.none) -> Impact:
@@ -201,7 +191,7 @@ def component_rows(raw_components: Any, tz: str | None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     append = rows.append
     times: dict[Any, Any] = {}
-    by_word = _STATUS_BY_WORD
+    by_word = STATUS_BY_WORD
     for c in raws:
         get = c.get
         if get("group") is True:

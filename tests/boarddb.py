@@ -13,9 +13,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from aggregator.core import open_store
 from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
 from aggregator.page.vocab import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
-from aggregator.store.writer import PollOutcome, Store
+from aggregator.store.writer import PollOutcome
 from providers.statuspage import StatuspageAdapter
 from tests.conftest import FIXTURES
 
@@ -121,7 +122,7 @@ def build(path: Path) -> Path:
         ("2026-11-26T14:00:00Z", hook, {}),
         (AS_OF.isoformat(), hook, {}),
     ]
-    with Store(path) as store:
+    with open_store(path) as store:
         store.add_provider("acme", name="Acme Cloud", url=ACME_URL, platform="statuspage", category="Cloud")
         store.add_provider("evil", name="Evil <Corp>", url="https://evil.test", platform="statuspage",
                            category="Security")

@@ -34,6 +34,7 @@ from aggregator.catalog.data import (
     squash,
 )
 from aggregator.cli.catalog import register
+from aggregator.core import open_store
 from aggregator.errors import CatalogError
 from tests.conftest import FIXTURES, REPO, SHARED, corpus_file
 from tests.loopback import LoopbackServer
@@ -515,9 +516,8 @@ def test_cli_follow_unfollow_with_the_store(tmp_path: Path, monkeypatch: pytest.
     code, out, err = run_cli(["follow", "AWS", "GitHub"], capsys)
     assert code == 0, err
     assert "following aws" in out and "following github" in out
-    from aggregator.store.writer import Store
 
-    with Store(tmp_path / "u.db") as store:
+    with open_store(tmp_path / "u.db") as store:
         assert store.get_provider("github")["platform"] == "statuspage"
     code, _, err = run_cli(["follow", "Circle"], capsys)
     assert code == 1 and "names 2 providers" in err

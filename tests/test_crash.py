@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 
 from aggregator.cli.main import main
+from aggregator.core import open_store
 from aggregator.page.model import Snapshot
 from aggregator.store.writer import snapshot_hash
 from providers.statuspage import StatuspageAdapter
@@ -316,10 +317,10 @@ def test_one_reader_command_sees_one_poll(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
     from aggregator.store.reader import open_readonly, status_rows
-    from aggregator.store.writer import PollOutcome, Store
+    from aggregator.store.writer import PollOutcome
 
     adapter = StatuspageAdapter()
-    with Store(tmp_path / "up.db") as store:
+    with open_store(tmp_path / "up.db") as store:
         store.add_provider("acme", name="Acme", url="https://status.acme.test", platform="statuspage")
         store.apply(PollOutcome("acme", datetime.now(UTC), snapshot=adapter.parse({"summary": STATE_BODIES[0]})))
         reader = open_readonly(tmp_path / "up.db")

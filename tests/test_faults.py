@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from aggregator.core import open_store
 from aggregator.http import HttpClient
 from aggregator.poll.runner import poll_once
 from aggregator.store.writer import Store
@@ -111,7 +112,7 @@ def state(store: Store, pid: str) -> tuple[str | None, str | None, int, str | No
 def test_faults_are_recorded_with_reasons_and_nothing_else_suffers(
         tmp_path: Path, servers: tuple[FaultServer, LoopbackServer]) -> None:
     faulty, healthy = servers
-    store = Store(tmp_path / "up.db")
+    store = open_store(tmp_path / "up.db")
     # The healthy page lives on another server: another host as far as the client's caps go.
     healthy.set(SUMMARY, GOOD_JSON)
     store.add_provider("healthy", name="Healthy", url=healthy.url(), platform="statuspage")

@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aggregator.adapters import load_adapters
+from aggregator.core import open_store
 from aggregator.errors import AdapterError
 from aggregator.page.adapter import Adapter
 from aggregator.page.model import Snapshot
@@ -204,7 +205,7 @@ def dump_json(doc: Any) -> bytes:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    db = Store(tmp_path_factory.mktemp("fuzz") / "fuzz.db")
+    db = open_store(tmp_path_factory.mktemp("fuzz") / "fuzz.db")
     yield db
     db.close()
 
@@ -285,7 +286,7 @@ def test_a_component_listed_twice_does_not_break_the_store(tmp_path: Path) -> No
     twice = dict(summary["components"][1], status="major_outage")
     summary["components"].append(twice)
     snapshot = ADAPTERS["statuspage"]().parse({"summary": orjson.dumps(summary)}, BASE_URL)
-    with Store(tmp_path / "up.db") as db:
+    with open_store(tmp_path / "up.db") as db:
         db.add_provider("acme", name="Acme", url=BASE_URL, platform="statuspage")
         db.apply(PollOutcome("acme", datetime.now(UTC), snapshot=snapshot))
         status = db.conn.execute("SELECT status FROM components WHERE provider = 'acme' AND id = ?",

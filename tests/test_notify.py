@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 import pytest
 
+from aggregator.core import open_store
 from aggregator.errors import SubscriptionError
 from aggregator.notify.dispatch import RetryPolicy, deliver_pending, retry_deliveries
 from aggregator.notify.payload import SCHEMA_PATH, json_schema
@@ -34,7 +35,7 @@ NO_JITTER = RetryPolicy(jitter=0.0)
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path / "up.db")
+    s = open_store(tmp_path / "up.db")
     yield s
     s.close()
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from aggregator.cli.main import main
+from aggregator.core import open_store
 from aggregator.notify.subscriptions import Filters, create_subscription
-from aggregator.store.writer import Store
 from tests.conftest import FIXTURES, REPO
 from tests.loopback import LoopbackServer
 from tests.notify_helpers import T0, Page, SignedReceiver, deliveries, incident, validate_payload
@@ -90,7 +90,7 @@ def test_new_user_gets_exactly_one_signed_notification(tmp_path: Path, receiver:
 
 def test_killed_between_send_and_record_loses_nothing(tmp_path: Path, receiver: SignedReceiver) -> None:
     db = tmp_path / "up.db"
-    with Store(db) as store:
+    with open_store(db) as store:
         page = Page(store)
         page.show(T0)
         sub = create_subscription(store.conn, receiver.url, Filters(kinds=["incident"]), flap_window=0)
@@ -113,7 +113,7 @@ def test_killed_between_send_and_record_loses_nothing(tmp_path: Path, receiver: 
     receiver.on_request = None
     assert len(receiver.received) == 3
 
-    with Store(db) as store:
+    with open_store(db) as store:
         states = [d["state"] for d in deliveries(store)]
         assert states == ["delivered", "delivered", "sending", "pending", "pending"]
         from aggregator.http import run as run_async
@@ -141,7 +141,7 @@ def test_apprise_delivers_readable_messages_to_local_endpoints(tmp_path: Path) -
     endpoint.set("/notify", b"{}")
     endpoint.set("/hooks/abcdefghij1234567890abcd", b"ok", content_type="text/plain")
     try:
-        with Store(tmp_path / "up.db") as store:
+        with open_store(tmp_path / "up.db") as store:
             page = Page(store)
             page.show(T0)
             create_subscription(store.conn, f"json://127.0.0.1:{endpoint.port}/notify",
@@ -225,7 +225,7 @@ def test_failed_deliveries_are_listed_and_resent_from_the_cli(tmp_path: Path, ca
     out_file = tmp_path / "events.ndjson"
     blocker = tmp_path / "blocked"
     blocker.mkdir()
-    with Store(db) as store:
+    with open_store(db) as store:
         page = Page(store)
         page.show(T0)
         # A file sink whose path is a directory: every attempt fails until it is fixed.
@@ -239,7 +239,7 @@ def test_failed_deliveries_are_listed_and_resent_from_the_cli(tmp_path: Path, ca
     assert failed["state"] == "failed" and "IsADirectoryError" in failed["last_error"]
     code, out, _ = run(capsys, "--db", str(db), "deliveries", "--failed")
     assert "API errors" in out and "retry" in out
-    with Store(db) as store:
+    with open_store(db) as store:
         store.conn.execute("UPDATE subscriptions SET target = ?", [str(out_file)])
     code, out, _ = run(capsys, "--db", str(db), "deliveries", "retry", str(failed["id"]))
     assert code == 0 and f"#{failed['id']}" in out

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from aggregator.catalog.data import Catalog, Entry, follow_all
+from aggregator.core import open_store
 from aggregator.http import run
 from aggregator.poll.runner import poll_once
-from aggregator.store.writer import Store
 from tests.conftest import FIXTURES
 from tests.loopback import LoopbackServer
 
 
 def test_follow_all_then_poll(tmp_path: Path) -> None:
-    with LoopbackServer() as server, Store(tmp_path / "up.db") as store:
+    with LoopbackServer() as server, open_store(tmp_path / "up.db") as store:
         server.set_file("/a/api/v2/summary.json", FIXTURES / "statuspage" / "acme-1-operational.json")
         server.set_file("/b/api/v2/summary.json", FIXTURES / "statuspage" / "acme-3-incident-identified.json")
         catalog = Catalog([

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import vcr
 
+from aggregator.core import open_store
 from aggregator.http import run
 from aggregator.poll.runner import poll_once
-from aggregator.store.writer import Store
 from tests.conftest import FIXTURES
 
 CASSETTE = FIXTURES / "cassettes" / "acme-statuspage-poll.yaml"
@@ -17,7 +17,7 @@ CASSETTE = FIXTURES / "cassettes" / "acme-statuspage-poll.yaml"
 
 def test_poll_replays_recorded_interactions(tmp_path: Path) -> None:
     recorder = vcr.VCR(record_mode="none", match_on=["method", "uri"])
-    with Store(tmp_path / "up.db") as store, recorder.use_cassette(str(CASSETTE)) as cassette:
+    with open_store(tmp_path / "up.db") as store, recorder.use_cassette(str(CASSETTE)) as cassette:
         store.add_provider("acme", name="Acme", url="https://status.acme.test", platform="statuspage")
         first = run(poll_once(store))
         assert (first.polled, first.changed, first.unreachable) == (1, 1, [])

@@ -13,12 +13,12 @@ import orjson
 import pytest
 
 from aggregator.cli.main import main
+from aggregator.core import open_store
 from aggregator.history import report
 from aggregator.history.report import Policy, Window, load_history, uptime_report
 from aggregator.page.model import Component, Snapshot
 from aggregator.page.vocab import SEVERITY, ComponentStatus
 from aggregator.store.reader import open_readonly
-from aggregator.store.writer import Store
 from tests.conftest import REPO
 
 H = 3600.0
@@ -41,11 +41,11 @@ class History:
         self.path = path
         self.provider = provider
         self.components: list[Component] = []
-        with Store(path) as store:
+        with open_store(path) as store:
             store.add_provider(provider, name="Acme", url="https://status.acme.test", platform="statuspage")
 
     def _exec(self, sql: str, args: list[Any]) -> None:
-        with Store(self.path) as store, store.transaction():
+        with open_store(self.path) as store, store.transaction():
             store.conn.execute(sql, args)
 
     def event(self, kind: str, observed: datetime, subject: str | None = None, new: str | None = None,

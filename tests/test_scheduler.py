@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from aggregator.core import open_store
 from aggregator.errors import ConfigError
 from aggregator.http import HttpClient, cache_lifetime, host_key
 from aggregator.poll.runner import poll_once
@@ -119,7 +120,7 @@ def test_config_file_keys_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyP
 # --- through a real poll ------------------------------------------------------------------------
 
 def _store_with(tmp_path: Path, url: str) -> Store:
-    store = Store(tmp_path / "up.db")
+    store = open_store(tmp_path / "up.db")
     store.add_provider("acme", name="Acme", url=url, platform="statuspage")
     return store
 

@@ -26,11 +26,12 @@ import pytest
 
 from aggregator.adapters import load_adapters
 from aggregator.cli.main import main
+from aggregator.core import open_store
 from aggregator.errors import AdapterError
 from aggregator.http import HttpClient
 from aggregator.page.model import Component, Incident, Snapshot, Update
 from aggregator.page.vocab import ComponentStatus, Impact, IncidentStatus
-from aggregator.store.writer import PollOutcome, Store
+from aggregator.store.writer import PollOutcome
 from tests.conftest import FIXTURES, REPO
 from tests.faults import (
     BILLION_LAUGHS,
@@ -162,7 +163,7 @@ def hostile_database(path: Path) -> None:
                             updates=[Update(id="u1", status="investigating", body=HOSTILE["body"],
                                             created_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC))])],
     )
-    with Store(path) as store:
+    with open_store(path) as store:
         store.add_provider("acme", name=HOSTILE["name"], url="https://status.acme.test", platform="statuspage")
         store.apply(PollOutcome("acme", datetime(2026, 11, 20, 8, 0, tzinfo=UTC),
                                 snapshot=snap.model_copy(update={"incidents": [], "status": ComponentStatus.operational})))
@@ -284,7 +285,7 @@ def test_database_and_its_wal_files_are_private(tmp_path: Path, open_umask: None
     db = tmp_path / "data" / "up.db"
     try:
         run(capsys, "--db", str(db), "add", page.url(), "--platform", "statuspage", "--id", "acme")
-        with Store(db) as store:  # held open, so the WAL and shared-memory files exist to be checked
+        with open_store(db) as store:  # held open, so the WAL and shared-memory files exist to be checked
             store.add_provider("other", name="Other", url=page.url("/other"), platform="statuspage")
             assert run(capsys, "--db", str(db), "poll")[0] == 0
             files = [p for p in db.parent.iterdir() if p.name.startswith("up.db")]

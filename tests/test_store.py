@@ -10,9 +10,11 @@ import pytest
 import sqlite_utils
 
 from aggregator.adapters import get_adapter
+from aggregator.core import open_store
 from aggregator.errors import StoreError
 from aggregator.page.vocab import ComponentStatus
-from aggregator.store.writer import SUBSYSTEM_MIGRATIONS, PollOutcome, Store, migrate
+from aggregator.store.schema import CORE, migrate
+from aggregator.store.writer import PollOutcome, Store
 from tests.conftest import FIXTURES
 
 T0 = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
@@ -25,7 +27,7 @@ def fixture_snapshot(name: str):
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path / "up.db")
+    s = open_store(tmp_path / "up.db")
     s.add_provider("acme", name="Acme", url="https://status.acme.test", platform="statuspage")
     s.add_provider("beta", name="Beta", url="https://status.beta.test", platform="statuspage")
     yield s
@@ -39,14 +41,14 @@ def count(store: Store, table: str) -> int:
 def test_wal_and_schema_versions(store: Store) -> None:
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     versions = dict(store.conn.execute("SELECT subsystem, version FROM schema_versions").fetchall())
-    assert versions["core"] == len(SUBSYSTEM_MIGRATIONS["core"])
+    assert versions["core"] == len(CORE.migrations)
 
 
 def test_migrations_run_once_and_refuse_a_newer_database(tmp_path: Path) -> None:
     calls = []
     steps = [lambda db: calls.append(1) or db.execute("CREATE TABLE t1 (x)"),
              lambda db: calls.append(2) or db.execute("CREATE TABLE t2 (x)")]
-    s = Store(tmp_path / "m.db")
+    s = open_store(tmp_path / "m.db")
     migrate(s.db, "demo", steps[:1])
     migrate(s.db, "demo", steps)
     migrate(s.db, "demo", steps)
@@ -128,7 +130,7 @@ def test_not_a_database(tmp_path: Path) -> None:
     path = tmp_path / "junk.db"
     path.write_bytes(b"junk" * 1000)
     with pytest.raises(StoreError, match="not a usable upstream database"):
-        Store(path)
+        open_store(path)
     assert path.read_bytes() == b"junk" * 1000
     conn = sqlite3.connect(tmp_path / "other.db")
     conn.execute("CREATE TABLE schema_versions (subsystem TEXT PRIMARY KEY, version INTEGER)")
@@ -136,12 +138,14 @@ def test_not_a_database(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     with pytest.raises(StoreError, match="newer"):
-        Store(tmp_path / "other.db")
+        open_store(tmp_path / "other.db")
 
 
 def _database_before_v3(path: Path) -> None:
     """A database as upstream wrote it before core v3: each snapshot inline in ``providers``."""
-    from aggregator.store.writer import CORE_MIGRATIONS, connect, snapshot_hash
+    from aggregator.page.serialize import snapshot_hash
+    from aggregator.store.connect import connect
+    from aggregator.store.schema import CORE_MIGRATIONS
 
     conn = connect(path)
     db = sqlite_utils.Database(conn)
@@ -160,7 +164,7 @@ def test_v3_moves_every_snapshot_out_of_providers(tmp_path: Path) -> None:
     _database_before_v3(tmp_path / "old.db")
     before = sqlite3.connect(tmp_path / "old.db").execute("SELECT snapshot FROM providers WHERE id = 'acme'")
     stored_json = before.fetchone()[0]
-    with Store(tmp_path / "old.db") as s:
+    with open_store(tmp_path / "old.db") as s:
         assert dict(s.conn.execute("SELECT subsystem, version FROM schema_versions").fetchall())["core"] == 4
         assert s.conn.execute("SELECT provider, snapshot FROM snapshots").fetchall() == [("acme", stored_json)]
         columns = {r[1] for r in s.conn.execute("PRAGMA table_info(providers)")}
@@ -193,7 +197,7 @@ def test_v4_turns_the_components_table_into_a_view_of_the_snapshots(tmp_path: Pa
                                                  for c in snap.components])
     conn.commit()
     conn.close()
-    with Store(tmp_path / "old.db") as s:
+    with open_store(tmp_path / "old.db") as s:
         kind = s.conn.execute("SELECT type FROM sqlite_master WHERE name = 'components'").fetchone()[0]
         assert kind == "view"
         rows = s.conn.execute("SELECT provider, id, name, group_name, status, position, only_show_if_degraded "
@@ -208,7 +212,7 @@ def test_v4_turns_the_components_table_into_a_view_of_the_snapshots(tmp_path: Pa
             c.id: c.status.value for c in fixture_snapshot("acme-4-resolved-gone.json").components}
         assert s.remove_provider("acme") and count(s, "components") == 0
     # Opening again runs nothing twice.
-    with Store(tmp_path / "old.db") as s:
+    with open_store(tmp_path / "old.db") as s:
         assert count(s, "components") == 0
 
 
@@ -262,7 +266,7 @@ def _tables(db: Store) -> dict[str, list[tuple[object, ...]]]:
 
 def test_first_sights_written_together_are_what_one_by_one_writes(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    with Store(tmp_path / "batch.db") as batch, Store(tmp_path / "single.db") as single:
+    with open_store(tmp_path / "batch.db") as batch, open_store(tmp_path / "single.db") as single:
         real, written = batch._write_first_sights, []
         monkeypatch.setattr(batch, "_write_first_sights", lambda firsts: written.extend(firsts) or real(firsts))
         together = batch.apply_many(_first_sight_batch(batch))
@@ -279,7 +283,7 @@ def test_first_sights_written_together_are_what_one_by_one_writes(tmp_path: Path
 
 def test_first_sights_fall_back_to_one_at_a_time_if_writing_them_together_fails(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with Store(tmp_path / "batch.db") as batch, Store(tmp_path / "single.db") as single:
+    with open_store(tmp_path / "batch.db") as batch, open_store(tmp_path / "single.db") as single:
         real = batch._write_first_sights
 
         tried: list[int] = []
@@ -305,7 +309,7 @@ def test_status_of_many_providers_prints_one_aligned_line_each(tmp_path: Path,
     from aggregator.cli.main import LONG_TABLE, main
 
     count = LONG_TABLE + 50
-    with Store(tmp_path / "many.db") as s:
+    with open_store(tmp_path / "many.db") as s:
         with s.transaction():
             s.conn.executemany("INSERT INTO providers (id, name, url, platform, added_at) VALUES (?, ?, ?, ?, ?)",
                                [(f"v{i:04d}", f"V{i}", f"https://v{i}.test", "statuspage", "2026-11-20T15:00:00Z")

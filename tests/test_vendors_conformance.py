@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.adapters import get_adapter
-from aggregator.errors import AdapterError, PageInactiveError
+from aggregator.errors import AdapterError, NotStatusPageError, PageInactiveError
 from aggregator.page.model import Incident, Maintenance, Snapshot
 from tests.conftest import CORPUS
 
@@ -30,7 +30,9 @@ SWEEP: dict[str, tuple[str, tuple[str, ...]]] = {
     "incidentio": ("feed", ("*.atom",)),
 }
 # Files that are not status pages by design, and the error they must raise.
-EXPECTED_ERRORS = {"page-inactive-2021-01.html": PageInactiveError}
+EXPECTED_ERRORS = {"page-inactive-2021-01.html": PageInactiveError,
+                   # An unclaimed *.statuspage.io subdomain answers with Atlassian marketing HTML.
+                   "unclaimed-subdomain-001xnxqmhdh6-2021-01-atlassian-marketing.html": NotStatusPageError}
 
 
 def files(directory: str, patterns: Iterable[str]) -> list[Path]:

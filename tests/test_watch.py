@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.cli.main import main
+from aggregator.core import open_store
 from aggregator.page.model import Snapshot
 from aggregator.store.writer import Store, snapshot_hash
 from tests.conftest import FIXTURES, REPO
@@ -73,7 +74,7 @@ def test_watch_once_logs_one_line_per_change_and_a_summary(tmp_path: Path, capsy
         # Nothing is due any more: a second --once polls nobody and says so.
         code, out = cli(capsys, "--db", db, "watch", "--once", "--summary-every", "0.1")
         assert code == 0 and "total polled 0" in out and page.hit_count("/api/v2/summary.json") == 1
-        with Store(db) as store:
+        with open_store(db) as store:
             row = store.get_provider("acme")
         assert row["next_due_at"] > time.time() + 40  # the next poll is a full interval away
 
@@ -108,7 +109,7 @@ def _farm(count: int) -> LoopbackServer:
 
 
 def _follow(db: Path, server: LoopbackServer, count: int) -> None:
-    with Store(db) as store:
+    with open_store(db) as store:
         for i in range(count):
             store.add_provider(f"p{i:02d}", name=f"P{i}", url=server.url(f"/p{i}"), platform="statuspage")
 
@@ -177,13 +178,13 @@ def test_sigkill_mid_cycle_leaves_the_database_whole_and_the_next_run_carries_on
             proc.wait(10)
             check_database_whole(db)
         before = _event_count(db)
-        with Store(db) as store:
+        with open_store(db) as store:
             polled_before = {r["id"]: r["last_polled_at"] for r in store.providers()}
         proc = _spawn_watch(db, log, config, "--interval-scale", "0.01", "--max-cycles", "30")
         assert proc.wait(60) == 0
         check_database_whole(db)
         assert _event_count(db) > before
-        with Store(db) as store:
+        with open_store(db) as store:
             rows = store.providers()
         assert all(r["last_polled_at"] > polled_before[r["id"]] for r in rows)
         assert all(r["reachable"] == 1 and r["failures"] == 0 for r in rows)
@@ -202,7 +203,7 @@ def test_watch_delivers_notifications_after_new_events(tmp_path: Path) -> None:
         return SimpleNamespace(attempted=1, summary=lambda: "attempted 1: delivered 1", next_due=None)
 
     lines: list[str] = []
-    with LoopbackServer() as page, Store(tmp_path / "up.db") as store:
+    with LoopbackServer() as page, open_store(tmp_path / "up.db") as store:
         page.set_file("/api/v2/summary.json", SP / "acme-1-operational.json")
         store.add_provider("acme", name="Acme", url=page.url(), platform="statuspage")
         asyncio.run(watch(store, once=True, deliver=deliver, log=lines.append, handle_signals=False))

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from aggregator.core import open_store
 from aggregator.poll.runner import poll_once
 from aggregator.poll.schedule import PollSettings
 from aggregator.poll.workers import OFFLOAD_MIN, close_shared_workers, current_workers, worker_pids
-from aggregator.store.writer import Store
 from tests.conftest import FIXTURES
 from tests.loopback import LoopbackServer
 from tests.test_watch import _event_count, _spawn_watch, _wait_for, check_database_whole
@@ -48,7 +48,7 @@ def _serve(servers: list[LoopbackServer], version: int, delay: float = 0.0) -> N
 
 
 def _follow(db: Path, servers: list[LoopbackServer]) -> None:
-    with Store(db) as store:
+    with open_store(db) as store:
         for i in range(COUNT):
             store.add_provider(f"p{i:03d}", name=f"P{i}", url=servers[i % 2].url(f"/p{i}"), platform="statuspage")
 
@@ -74,7 +74,7 @@ def _state(db: Path) -> dict[str, list[tuple[object, ...]]]:
 
 
 def _poll(db: Path, processes: int) -> object:
-    with Store(db) as store:
+    with open_store(db) as store:
         return asyncio.run(poll_once(store, settings=PollSettings(poll_processes=processes), workers_from=OFFLOAD_MIN))
 
 
@@ -110,7 +110,7 @@ def test_the_polls_of_a_worker_that_dies_are_taken_back(tmp_path: Path) -> None:
 
         async def poll_and_kill() -> object:
             nonlocal first_workers
-            with Store(db) as store:
+            with open_store(db) as store:
                 task = asyncio.create_task(poll_once(store, settings=PollSettings(poll_processes=2),
                                                      workers_from=OFFLOAD_MIN))
                 while (workers := current_workers()) is None or not workers.ready:
@@ -123,13 +123,13 @@ def test_the_polls_of_a_worker_that_dies_are_taken_back(tmp_path: Path) -> None:
         first_workers: set[int] = set()
         report = asyncio.run(poll_and_kill())
     assert report.polled == COUNT and not report.internal_errors
-    with Store(db) as store:
+    with open_store(db) as store:
         assert all(row["last_polled_at"] for row in store.providers())
     check_database_whole(db)
     # The next poll starts new workers.
     with LoopbackServer() as one, LoopbackServer() as two:
         _serve([one, two], 1)
-        with Store(db) as store:
+        with open_store(db) as store:
             for i in range(COUNT):
                 store.add_provider(f"p{i:03d}", name=f"P{i}", url=[one, two][i % 2].url(f"/p{i}"),
                                    platform="statuspage")

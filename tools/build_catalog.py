@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from aggregator.catalog.data import (
+from aggregator.catalog.data import (  # noqa: E402
     CATEGORIES,
     PLATFORMS,
     Entry,

@@ -63,11 +63,11 @@ def db_path(ctx: typer.Context) -> Path:
 
 def open_store(ctx: typer.Context) -> Any:
     """The read-write store (imports sqlite-utils and pydantic: only for commands that write)."""
+    from aggregator.core import open_store as open_database
     from aggregator.errors import StoreError
-    from aggregator.store.writer import Store
 
     try:
-        return Store(db_path(ctx))
+        return open_database(db_path(ctx))
     except StoreError as exc:
         fail(str(exc))
     except OSError as exc:

@@ -35,14 +35,14 @@ from typing import Any
 import orjson
 
 from aggregator.errors import ReportError
+from aggregator.page.vocab import SEVERITY, ComponentStatus, Impact
 from aggregator.store.reader import iso_z
 
-# The model's ladder as plain strings (model.py needs pydantic); tests check they agree.
-STATUSES = ("operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage",
-            "unknown")
-SEVERITY = {"unknown": -1, "operational": 0, "under_maintenance": 1, "degraded_performance": 2,
-            "partial_outage": 3, "major_outage": 4}
-IMPACTS = ("none", "minor", "major", "critical", "maintenance")
+# The one ladder (aggregator.page.vocab); its StrEnum keys compare and hash as the stored words.
+STATUSES = tuple(s.value for s in (ComponentStatus.operational, ComponentStatus.under_maintenance,
+                                   ComponentStatus.degraded_performance, ComponentStatus.partial_outage,
+                                   ComponentStatus.major_outage, ComponentStatus.unknown))
+IMPACTS = tuple(i.value for i in Impact)
 NO_DATA = "no_data"
 
 POLICY_NOTE = ("Uptime counts operational{maint} as up; time we could not reach the page or the vendor gave "

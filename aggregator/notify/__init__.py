@@ -1,8 +1,8 @@
 """Notifications: subscriptions, an outbox filled inside the poll transaction, sinks, a dispatcher.
 
-Importing this package registers the ``notify`` migrations and the outbox event hook with the
-store; ``Store.__init__`` imports it, so whichever command applies a poll fills the outbox.
-It stays cheap to import: no HTTP client and no Apprise here (sinks import them when sending).
+``SUBSYSTEM`` is what the store needs of it: the ``notify`` migrations and the outbox event hook;
+``aggregator.core.open_store`` opens every store with it, so whichever command applies a poll
+fills the outbox. It stays cheap to import: no HTTP client and no Apprise here (sinks import them when sending).
 
     subscriptions.py  create / list / pause / remove subscriptions, parse sinks and filters
     outbox.py         the event hook: match events to subscriptions, fold flapping, queue payloads
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from aggregator.notify.outbox import enqueue_events
 from aggregator.notify.tables import NOTIFY_MIGRATIONS
-from aggregator.store.writer import SUBSYSTEM_MIGRATIONS, register_event_hook
+from aggregator.store.schema import Subsystem
 
-SUBSYSTEM_MIGRATIONS.setdefault("notify", NOTIFY_MIGRATIONS)
-register_event_hook(enqueue_events)
+SUBSYSTEM = Subsystem("notify", NOTIFY_MIGRATIONS, enqueue_events)

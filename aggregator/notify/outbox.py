@@ -35,14 +35,14 @@ import orjson
 from aggregator.notify.render import summary_line
 from aggregator.notify.subscriptions import Subscription, load_subscriptions
 from aggregator.page.model import Event
-from aggregator.page.vocab import EventKind
+from aggregator.page.vocab import IMPACT_RANK, EventKind
 from aggregator.store.reader import iso_z as iso
 
 log = logging.getLogger("upstream.notify")
 
 STATUS_LEVEL = {"degraded_performance": 1, "partial_outage": 2, "major_outage": 3}
 IMPACT_LEVEL = {"minor": 1, "major": 2, "critical": 3}
-SEVERITY_LEVEL = {"minor": 1, "major": 2, "critical": 3}
+SEVERITY_LEVEL = IMPACT_RANK  # min_severity is minor, major or critical
 FOLDABLE = {EventKind.component_status_changed, EventKind.provider_status_changed,
             EventKind.provider_unreachable, EventKind.provider_recovered}
 FLAPPED_TYPE = {"component": "component.flapped", "provider": "provider.flapped",

@@ -49,6 +49,18 @@ def worst_status(statuses: Any) -> ComponentStatus:
     return max(seen, key=SEVERITY.__getitem__)
 
 
+STATUS_BY_WORD = {s.value: s for s in ComponentStatus if s is not ComponentStatus.unknown} | {
+    "full_outage": ComponentStatus.major_outage}
+
+
+def component_status(raw: Any) -> ComponentStatus:
+    """A component status from its Statuspage word, any case or padding (unknown for anything else)."""
+    status = STATUS_BY_WORD.get(raw) if raw.__class__ is str else None  # the usual exact word, looked up once
+    if status is not None:
+        return status
+    return STATUS_BY_WORD.get(str(raw or "").strip().lower(), ComponentStatus.unknown)
+
+
 class Impact(StrEnum):
     none = "none"
     minor = "minor"

@@ -421,7 +421,7 @@ class Poller:
         # Writes go through a connection of their own in a thread of their own: SQLite's work
         # (most of a cold poll's cost) releases the GIL, so it overlaps fetching and parsing.
         if self._write_store is None:
-            self._write_store = Store(self.store.path)
+            self._write_store = Store(self.store.path, self.store.subsystems[1:])
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upstream-writer")
         return self._write_store
 

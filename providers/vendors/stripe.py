@@ -8,8 +8,7 @@ adapter reads it faithfully and leaves staleness to ``time``.
 
 from __future__ import annotations
 
-from aggregator.errors import ParseError
-from aggregator.page.adapter import Adapter, Bodies, Endpoint
+from aggregator.page.adapter import Adapter, Bodies, Endpoint, ParseError
 from aggregator.page.model import Component, Snapshot
 from aggregator.page.reading import join_url, load_object, parse_time, stated_or_worst, text_or_none, word_key
 from aggregator.page.vocab import ComponentStatus
