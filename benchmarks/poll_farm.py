@@ -96,7 +96,7 @@ class ClientFloor(Floor):
         self.settings = settings
 
     async def run(self) -> int:
-        from aggregator.poll.runner import client_for
+        from aggregator.poll.provider import client_for
 
         async with client_for(self.settings) as http:  # type: ignore[arg-type]
 
@@ -183,7 +183,8 @@ def main() -> None:
 
     from aggregator.adapters import adapter_for
     from aggregator.core import open_store
-    from aggregator.poll.runner import PollReport, poll_once, relaxed_gc
+    from aggregator.poll.provider import relaxed_gc
+    from aggregator.poll.runner import PollReport, poll_once
     from aggregator.poll.schedule import PollSettings
     from aggregator.store.writer import Store
 

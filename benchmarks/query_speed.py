@@ -34,8 +34,8 @@ KINDS = (("component.status_changed", 0.55), ("incident.opened", 0.1), ("inciden
 def build(db: Path, providers: int, events: int) -> None:
     import orjson
 
+    from aggregator.adapters import adapter_for
     from aggregator.core import open_store
-    from aggregator.poll.runner import adapter_for
     from aggregator.store.writer import PollOutcome, iso
     from benchmarks.farm import incidentio_summary, platform_of, statuspage_summary
 

@@ -158,7 +158,7 @@ def test_poll_sets_next_due_from_interval_retry_after_backoff_and_recovery(tmp_p
 
 
 def test_unchanged_page_is_not_parsed_or_rewritten(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from aggregator.poll import runner as poll_module
+    from aggregator import adapters as poll_module
 
     with LoopbackServer() as page, _store_with(tmp_path, page.url()) as store:
         # No validators: the body comes back whole each time and its hash says it is the same.

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aggregator.page.model import Event
-from aggregator.poll.runner import Poller, PollReport, client_for
+from aggregator.poll.provider import client_for
+from aggregator.poll.runner import Poller, PollReport
 from aggregator.poll.schedule import Clock, PollSettings, wall_clock
 from aggregator.poll.workers import OFFLOAD_MIN
 from aggregator.store.writer import PollOutcome, Store

@@ -240,7 +240,7 @@ async def _serve(conn: Connection, settings: PollSettings) -> None:
     import signal
 
     from aggregator.adapters import warm_adapters
-    from aggregator.poll.runner import client_for, poll_or_internal_error, relaxed_gc
+    from aggregator.poll.provider import client_for, poll_or_internal_error, relaxed_gc
 
     warm_adapters()  # every adapter imported and built before the first page, not during a poll
 
