@@ -31,8 +31,8 @@ from aggregator.catalog.data import (
     load_catalog,
     normalise_url,
     read_csv,
-    squash,
 )
+from aggregator.catalog.ids import squash
 from aggregator.cli.catalog import register
 from aggregator.core import open_store
 from aggregator.errors import CatalogError

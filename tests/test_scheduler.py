@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from aggregator.config import load_settings, settings_from
 from aggregator.core import open_store
 from aggregator.errors import ConfigError
 from aggregator.http import HttpClient, cache_lifetime, host_key
 from aggregator.poll.runner import poll_once
-from aggregator.poll.schedule import PollSettings, Verdict, load_settings, next_poll, settings_from
+from aggregator.poll.schedule import PollSettings, Verdict, next_poll
 from aggregator.store.writer import Store
 from tests.conftest import FIXTURES
 from tests.loopback import LoopbackServer

@@ -306,7 +306,8 @@ def test_status_of_many_providers_prints_one_aligned_line_each(tmp_path: Path,
                                                                capsys: pytest.CaptureFixture) -> None:
     import time
 
-    from aggregator.cli.main import LONG_TABLE, main
+    from aggregator.cli.common import LONG_TABLE
+    from aggregator.cli.main import main
 
     count = LONG_TABLE + 50
     with open_store(tmp_path / "many.db") as s:

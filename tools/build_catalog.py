@@ -40,17 +40,9 @@ from urllib.parse import urlsplit
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from aggregator.catalog.data import (  # noqa: E402
-    CATEGORIES,
-    PLATFORMS,
-    Entry,
-    fold,
-    normalise_url,
-    slugify,
-    squash,
-    write_csv,
-)
+from aggregator.catalog.data import CATEGORIES, PLATFORMS, Entry, normalise_url, write_csv  # noqa: E402
 from aggregator.catalog.detect import feed_url_for, host_platform, read_json_shape  # noqa: E402
+from aggregator.catalog.ids import fold, slugify, squash  # noqa: E402
 from aggregator.errors import AdapterError  # noqa: E402
 from aggregator.page.reading import load_json  # noqa: E402
 

@@ -22,13 +22,14 @@ from __future__ import annotations
 import csv
 import os
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from aggregator.catalog.ids import ID_RE, fold, slugify, squash
+from aggregator.config import config_dir
 from aggregator.errors import CatalogError
 
 # One fixed list. "Other" is where a vendor goes when no source says what it does.
@@ -78,7 +79,6 @@ FIELDS: tuple[str, ...] = ("id", "name", "url", "platform", "category", "aliases
 LIST_SEP = ";"
 
 CATALOG_CSV = Path(__file__).resolve().parents[2] / "providers" / "catalog.csv"
-ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
 
 
@@ -137,24 +137,6 @@ class Hit:
 # Text and URL normalisation (shared with tools/build_catalog.py)
 # ------------------------------------------------------------------------------------------------
 
-def fold(text: str) -> str:
-    """Lower case, accents dropped: how names are compared."""
-    if text.isascii():
-        return text.casefold().strip()
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c)).casefold().strip()
-
-
-def squash(text: str) -> str:
-    """Letters and digits only: 'Customer.io' == 'customerio', 'Weights & Biases' == 'weightsbiases'."""
-    return re.sub(r"[^0-9a-z]+", "", fold(text))
-
-
-def slugify(text: str) -> str:
-    slug = re.sub(r"[^0-9a-z]+", "-", fold(text).replace("&", " and ")).strip("-")
-    return slug or "provider"
-
-
 def normalise_url(url: str) -> str:
     """https, lower-case host, default port dropped, no query, fragment or trailing slash (a
     ``www.`` stays as given: it may be a different host)."""
@@ -168,15 +150,6 @@ def normalise_url(url: str) -> str:
     netloc = host if parts.port in (None, 80, 443) else f"{host}:{parts.port}"
     path = re.sub(r"/{2,}", "/", parts.path).rstrip("/")
     return urlunsplit(("https", netloc, path, "", ""))
-
-
-def config_dir() -> Path:
-    override = os.environ.get("UPSTREAM_CONFIG_DIR")
-    if override:
-        return Path(override)
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("upstream", appauthor=False))
 
 
 def user_catalog_path() -> Path:

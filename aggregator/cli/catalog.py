@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from aggregator.cli.main import console, fail, open_store, print_json
+from aggregator.cli.common import console, fail, open_store, print_json
 
 
 def _catalog() -> Any:
@@ -59,7 +59,7 @@ def providers_search(
         return
     if not hits:
         fail(f"no provider matches {word!r} (see: upstream providers list)")
-    from aggregator.catalog.data import fold
+    from aggregator.catalog.ids import fold
 
     table = _table(["ID", "NAME", "PLATFORM", "URL", "ALSO KNOWN AS"])
     for h in hits:

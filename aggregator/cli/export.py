@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from aggregator.cli import main as cli
+from aggregator.cli import common as cli
 
 FORMAT_HELP = "json, ndjson, atom or html (html writes a directory: give -o DIR)"
 

@@ -70,7 +70,7 @@ def try_fast(argv: list[str]) -> int | None:
     db, command, args, options = parsed
     import typer
 
-    from aggregator.cli import main as cli
+    from aggregator.cli import queries as cli
 
     ctx: Any = _Context(db)
     try:

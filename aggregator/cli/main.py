@@ -6,12 +6,10 @@ fast; the HTTP and parsing stack is imported inside the commands that fetch or p
 
 from __future__ import annotations
 
-import os
 import re
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
@@ -22,6 +20,11 @@ try:  # typer >= 0.24 carries its own copy of click
 except ImportError:  # pragma: no cover
     import click.exceptions as click_errors  # type: ignore[no-redef]
 
+from aggregator.catalog.ids import default_id
+from aggregator.cli import queries
+from aggregator.cli.common import console, fail, local_time, open_store, print_json, styled_status
+from aggregator.page.wording import describe_event, short_error
+
 app = typer.Typer(
     name="upstream",
     help="Follow the status pages of your vendors: what is their status, what happened, since when.",
@@ -30,149 +33,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-STATUS_STYLE = {
-    "operational": "green",
-    "under_maintenance": "blue",
-    "degraded_performance": "yellow",
-    "partial_outage": "dark_orange",
-    "major_outage": "red",
-    "unknown": "dim",
-}
-
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    # One line, always: the message may quote user input or a page's words with line breaks in.
-    message = " ".join(message.splitlines())
-    sys.stderr.write(f"upstream: error: {message}\n")
-    raise typer.Exit(code)
-
-
-def default_db_path() -> Path:
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("upstream", appauthor=False)) / "upstream.db"
-
-
-def db_path(ctx: typer.Context) -> Path:
-    root = ctx.find_root()
-    obj = root.obj or {}
-    return Path(obj.get("db") or os.environ.get("UPSTREAM_DB") or default_db_path())
-
-
-def open_store(ctx: typer.Context) -> Any:
-    """The read-write store (imports sqlite-utils and pydantic: only for commands that write)."""
-    from aggregator.core import open_store as open_database
-    from aggregator.errors import StoreError
-
-    try:
-        return open_database(db_path(ctx))
-    except StoreError as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"cannot open database {db_path(ctx)}: {exc.strerror or exc}")
-
-
-def open_reader(ctx: typer.Context) -> Any:
-    from aggregator.errors import OutdatedSchemaError, QueryError
-    from aggregator.store.reader import open_readonly
-
-    try:
-        return open_readonly(db_path(ctx))
-    except OutdatedSchemaError:
-        # A database from before an upgrade of upstream: migrate it once (read-write), then read.
-        open_store(ctx).close()
-    except QueryError as exc:
-        fail(str(exc))
-    try:
-        return open_readonly(db_path(ctx))
-    except QueryError as exc:
-        fail(str(exc))
-
-
-def console(stderr: bool = False) -> Any:
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
-
-
-LONG_TABLE = 200  # rows from which a table is printed as aligned lines rather than by rich's Table
-
-
-def print_table(columns: list[str], rows: list[list[str]]) -> None:
-    """Rows of rich-markup cells under bold headers, columns aligned.
-
-    Rich's Table measures every cell of every row twice, ~0.3 ms a row: 5,000 providers took
-    2 s. Past ``LONG_TABLE`` rows each line is laid out here instead, at its full length (on a
-    terminal cut at its width: a long list is for scanning, not for wrapping)."""
-    from rich.text import Text
-
-    out = console()
-    if len(rows) < LONG_TABLE:
-        from rich.table import Table
-
-        table = Table(box=None, header_style="bold", pad_edge=False)
-        for col in columns:
-            table.add_column(col)
-        for row in rows:
-            table.add_row(*row)
-        out.print(table)
-        return
-    lines = [[Text(col, "bold") for col in columns]]
-    lines.extend([Text.from_markup(cell) if "[" in cell else Text(cell) for cell in row] for row in rows)
-    widths = [max(line[k].cell_len for line in lines) for k in range(len(columns))]
-    text = Text()
-    for line in lines:
-        for k, cell in enumerate(line[:-1]):
-            text.append_text(cell)
-            text.append(" " * (widths[k] - cell.cell_len + 1))
-        text.append_text(line[-1])
-        text.append("\n")
-    if out.is_terminal:
-        out.print(text, end="", no_wrap=True, overflow="crop", crop=True)
-    else:
-        out.width = max(out.width, sum(widths) + len(widths))
-        out.print(text, end="", no_wrap=True, crop=False)
-
-
-def print_json(data: Any) -> None:
-    import orjson
-
-    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
-
-
-def local_time(value: str | None, with_date: bool = True) -> str:
-    """A stored UTC ISO time shown in the user's local zone."""
-    if not value:
-        return "-"
-    try:
-        when = datetime.fromisoformat(value).astimezone()
-    except ValueError:
-        return value
-    return when.strftime("%Y-%m-%d %H:%M %Z" if with_date else "%H:%M %Z")
-
-
-def ago(value: str | None, now: datetime | None = None) -> str:
-    if not value:
-        return "never"
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    seconds = int(((now or datetime.now(UTC)) - when).total_seconds())
-    if seconds < 0:
-        return "just now"
-    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
-        if seconds >= size:
-            return f"{seconds // size}{unit} ago"
-    return f"{seconds}s ago"
-
-
-def styled_status(status: str | None) -> str:
-    status = status or "unknown"
-    return f"[{STATUS_STYLE.get(status, 'white')}]{status.replace('_', ' ')}[/]"
-
 
 @app.callback()
 def root(
@@ -186,27 +46,6 @@ def root(
 # ------------------------------------------------------------------------------------------------
 # add / poll
 # ------------------------------------------------------------------------------------------------
-
-def slugify(text: str) -> str:
-    text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return text or "provider"
-
-
-def default_id(url: str, name: str | None = None) -> str:
-    """A readable id for a page: its name, else its host without status./www./the platform's domain."""
-    from urllib.parse import urlsplit
-
-    if name:
-        return slugify(name)
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    host = re.sub(r"^(status|www|health|trust)\.", "", host)
-    host = re.sub(r"\.(statuspage\.io|instatus\.com|betteruptime\.com|betterstack\.com|hund\.io|statuspal\.io|"
-                  r"incident\.io|com|io|net|org|co|dev|app|ai|us|cloud)$", "", host)
-    host = re.sub(r"\.(com|co|org|net)$", "", host)
-    path = parts.path.strip("/")
-    return slugify(f"{host}-{path}" if path else host)
-
 
 def add_provider(store: Any, url: str, *, platform: str | None = None, name: str | None = None,
                  provider_id: str | None = None, category: str | None = None) -> dict[str, Any]:
@@ -337,156 +176,17 @@ def poll_command(
     out.print(report.summary())
 
 
-def short_error(error: str | None) -> str:
-    """A fetch error without the URL it concerns (shown next to the provider already)."""
-    if not error:
-        return ""
-    return re.sub(r"^https?://\S+?: ", "", error)
-
-
-def describe_event(ev: dict[str, Any]) -> str:
-    """One human line for an event."""
-    kind, name = ev["kind"], ev.get("subject_name") or ev.get("subject_id") or ""
-    old, new = ev.get("old"), ev.get("new")
-    detail = ev.get("detail") or {}
-    if kind == "provider.unreachable":
-        return f"page unreachable: {short_error(detail.get('reason'))}"
-    if kind == "provider.recovered":
-        return "page reachable again"
-    if kind == "provider.status_changed":
-        if detail.get("first_sight"):
-            return f"first seen: {new} ({len(detail.get('components') or {})} components)"
-        return f"status {old} -> {new}" + (f" ({detail['description']})" if detail.get("description") else "")
-    if kind == "component.added":
-        return f"component added: {name} ({new})"
-    if kind == "component.removed":
-        return f"component removed: {name}"
-    if kind == "component.status_changed":
-        return f"{name}: {old} -> {new}"
-    what = "incident" if kind.startswith("incident") else "maintenance"
-    verb = kind.split(".", 1)[1]
-    change = f"{old} -> {new}" if old and old != new else (new or "")
-    impact = f" [{detail['impact']}]" if detail.get("impact") and what == "incident" else ""
-    return f"{what} {verb}: {name}{impact} ({change})"
+app.command("status")(queries.status_command)
+app.command("history")(queries.history_command)
 
 
 # ------------------------------------------------------------------------------------------------
-# status / history
+# status / history (in queries.py)
 # ------------------------------------------------------------------------------------------------
-
-@app.command("status")
-def status_command(
-    ctx: typer.Context,
-    ids: Annotated[list[str] | None, typer.Argument(help="Provider ids or names (default: all followed)")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="JSON array of snapshots with fetch health")] = False,
-) -> None:
-    """What is the status of my vendors."""
-    from aggregator.errors import QueryError
-    from aggregator.store.reader import resolve_ids, status_json, status_rows
-
-    conn = open_reader(ctx)
-    try:
-        wanted = resolve_ids(conn, ids) if ids else None
-    except QueryError as exc:
-        fail(str(exc))
-    rows = status_rows(conn, wanted)
-    if json_out:
-        print_json(status_json(rows))
-        return
-    if not rows:
-        typer.echo("Not following any provider yet: upstream add URL, or upstream follow NAME")
-        return
-    from rich.markup import escape
-
-    cells: list[list[str]] = []
-    for r in rows:
-        note = escape(r["description"] or "")
-        if r["last_polled_at"] and not r["reachable"]:
-            note = f"[red]unreachable[/]: {escape(short_error(r['last_error']))}"
-        elif not r["last_polled_at"]:
-            note = "not polled yet: upstream poll"
-        counts = []
-        if r["open_incidents"]:
-            counts.append(f"{r['open_incidents']} open")
-        if r["open_maintenances"]:
-            counts.append(f"{r['open_maintenances']} maint.")
-        cells.append([escape(r["id"]), styled_status(r["status"]) if r["last_success_at"] else styled_status("unknown"),
-                      ", ".join(counts) or "-", ago(r["last_changed_at"]), ago(r["last_polled_at"]), note])
-    print_table(["PROVIDER", "STATUS", "INCIDENTS", "CHANGED", "POLLED", "NOTE"], cells)
-    if ids and len(rows) == 1:
-        _print_components(conn, rows[0]["id"])
-
-
-def _print_components(conn: Any, provider: str) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
-    comps = conn.execute("SELECT name, group_name, status, region FROM components WHERE provider = ? "
-                         "ORDER BY coalesce(group_name, ''), position, name", [provider]).fetchall()
-    if comps:
-        table = Table(box=None, header_style="bold", pad_edge=False, title=None)
-        table.add_column("COMPONENT")
-        table.add_column("GROUP")
-        table.add_column("STATUS")
-        for c in comps:
-            label = f"{c['name']} ({c['region']})" if c["region"] and c["region"] != c["name"] else c["name"]
-            table.add_row(escape(label), escape(c["group_name"] or ""), styled_status(c["status"]))
-        console().print()
-        console().print(table)
-    notices = conn.execute("SELECT kind, title, impact, status, started_at, scheduled_for, url FROM incidents "
-                           "WHERE provider = ? AND is_open = 1 ORDER BY started_at DESC", [provider]).fetchall()
-    for n in notices:
-        when = local_time(n["scheduled_for"] or n["started_at"])
-        console().print(f"\n{n['kind']} {n['title']} ({n['impact']}, {n['status']}) since {when}"
-                        + (f"\n  {n['url']}" if n["url"] else ""), markup=False)
-
-
-@app.command("history")
-def history_command(
-    ctx: typer.Context,
-    provider: Annotated[str, typer.Argument(help="Provider id or name")],
-    since: Annotated[str | None, typer.Option(help="Only events since WHEN (2h, 3d, 2026-11-01, ISO time)")] = None,
-    limit: Annotated[int | None, typer.Option(help="Only the last N events")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="JSON array of events")] = False,
-) -> None:
-    """What happened to a provider, oldest first."""
-    from aggregator.errors import QueryError
-    from aggregator.store.reader import history, parse_since, resolve_ids
-
-    conn = open_reader(ctx)
-    try:
-        (pid,) = resolve_ids(conn, [provider])
-        when = parse_since(since) if since else None
-    except QueryError as exc:
-        fail(str(exc))
-    events = history(conn, pid, when, limit)
-    if json_out:
-        print_json(events)
-        return
-    if not events:
-        typer.echo(f"No events for {pid}" + (f" since {since}" if since else "") + ".")
-        return
-    out = console()
-    for ev in events:
-        out.print(f"{local_time(ev['observed_at'])}  {describe_event(ev)}", markup=False)
-
 
 # ------------------------------------------------------------------------------------------------
 # parse (export, schema, uptime and incidents live in cli_export.py)
 # ------------------------------------------------------------------------------------------------
-
-def write_output(data: bytes, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return
-    try:
-        tmp = output.with_name(f".{output.name}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(output)
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror or exc}")
-
 
 @app.command("parse")
 def parse_command(

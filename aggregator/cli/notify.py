@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from aggregator.cli import main as cli
+from aggregator.cli import common as cli
 
 subscriptions_app = typer.Typer(help="List, inspect, pause, resume, test and remove subscriptions.",
                                 no_args_is_help=True, rich_markup_mode=None)

@@ -10,9 +10,9 @@ import typer
 
 
 def _settings(scale: float) -> Any:
-    from aggregator.cli.main import fail
+    from aggregator.cli.common import fail
+    from aggregator.config import load_settings
     from aggregator.errors import ConfigError
-    from aggregator.poll.schedule import load_settings
 
     try:
         settings = load_settings()
@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
         """
         from dataclasses import replace
 
-        from aggregator.cli.main import open_store
+        from aggregator.cli.common import open_store
         from aggregator.poll.watch import run_watch
 
         settings = _settings(interval_scale)
@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
         """Set how often one provider is polled."""
         import time
 
-        from aggregator.cli.main import fail, open_store
+        from aggregator.cli.common import fail, open_store
         from aggregator.poll.schedule import MIN_INTERVAL
 
         value: float | None

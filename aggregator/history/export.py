@@ -202,7 +202,7 @@ def export_atom(conn: sqlite3.Connection, selection: Selection | None = None, li
     """One Atom feed of every change (newest first), each event an entry with a stable id."""
     import xml.etree.ElementTree as ET
 
-    from aggregator.cli.main import describe_event
+    from aggregator.page.wording import describe_event
 
     selection = selection or Selection()
     log = events(conn, selection, limit)

@@ -22,13 +22,8 @@ import math
 import os
 import random
 import time
-import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
-from typing import Any
-
-from aggregator.errors import ConfigError
+from dataclasses import dataclass, field, replace
 
 Clock = Callable[[], float]
 """Unix seconds now: ``time.time`` in production, a fake in tests."""
@@ -106,78 +101,6 @@ def next_poll(now: float, interval: float, failures: int, verdict: Verdict, sett
 def first_due(now: float, interval: float, rng: random.Random, spread: bool) -> float:
     """Due time of a provider never polled: now, or (``spread``) somewhere in its first interval."""
     return now + rng.uniform(0.0, interval) if spread else now
-
-
-# ------------------------------------------------------------------------------------------------
-# config.toml
-# ------------------------------------------------------------------------------------------------
-
-def config_dir() -> Path:
-    env = os.environ.get("UPSTREAM_CONFIG_DIR")
-    if env:
-        return Path(env)
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("upstream", appauthor=False))
-
-
-def config_path() -> Path:
-    return config_dir() / "config.toml"
-
-
-_NUMBER_KEYS = {f.name: f.type for f in fields(PollSettings) if f.name not in {"platforms", "scale"}}
-_INT_KEYS = {"concurrency", "per_host", "poll_processes"}
-
-
-def settings_from(doc: Mapping[str, Any], source: str = "config.toml") -> PollSettings:
-    """``PollSettings`` from a parsed config document (its ``[poll]`` table)."""
-    poll = doc.get("poll", {})
-    if not isinstance(poll, dict):
-        raise ConfigError(f"{source}: [poll] must be a table")
-    values: dict[str, Any] = {}
-    for key, value in poll.items():
-        if key == "platforms":
-            if not isinstance(value, dict):
-                raise ConfigError(f"{source}: [poll.platforms] must be a table of platform = seconds")
-            platforms = {}
-            for name, seconds in value.items():
-                platforms[str(name)] = _number(f"poll.platforms.{name}", seconds, source, minimum=MIN_INTERVAL)
-            values["platforms"] = platforms
-            continue
-        if key not in _NUMBER_KEYS:
-            known = ", ".join(sorted([*_NUMBER_KEYS, "platforms"]))
-            raise ConfigError(f"{source}: unknown key poll.{key} (known: {known})")
-        minimum = MIN_INTERVAL if key == "interval" else (
-            0 if key == "poll_processes" else 1 if key in _INT_KEYS else 0.0)
-        number = _number(f"poll.{key}", value, source, minimum=minimum)
-        if key == "jitter" and number >= 1:
-            raise ConfigError(f"{source}: poll.jitter is a fraction of the interval, below 1 (e.g. 0.1)")
-        values[key] = int(number) if key in _INT_KEYS else number
-    return PollSettings(**values)
-
-
-def _number(key: str, value: Any, source: str, minimum: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigError(f"{source}: {key} must be a number, not {value!r}")
-    if value < minimum:
-        raise ConfigError(f"{source}: {key} must be at least {minimum:g}, not {value!r}")
-    return float(value)
-
-
-def load_settings(path: Path | None = None) -> PollSettings:
-    """Settings from config.toml (defaults where the file or a key is absent)."""
-    path = path or config_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return PollSettings()
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    return settings_from(doc, str(path))
 
 
 def wall_clock() -> float:

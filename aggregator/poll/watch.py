@@ -74,7 +74,7 @@ class WatchStats:
 
 
 def default_describe(provider: str, event: Event) -> str:
-    from aggregator.cli.main import describe_event
+    from aggregator.page.wording import describe_event
 
     return f"{provider}: {describe_event(event.model_dump(mode='json'))}"
 

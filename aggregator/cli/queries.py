@@ -1,0 +1,118 @@
+"""``upstream status`` and ``upstream history``: the queries a person types most.
+
+They import only sqlite3, orjson, typer and rich, and the fast lane (``aggregator.cli.fast``)
+calls them without building the whole command-line app.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from aggregator.cli.common import (
+    ago,
+    console,
+    fail,
+    local_time,
+    open_reader,
+    print_json,
+    print_table,
+    styled_status,
+)
+from aggregator.page.wording import describe_event, short_error
+
+
+def status_command(
+    ctx: typer.Context,
+    ids: Annotated[list[str] | None, typer.Argument(help="Provider ids or names (default: all followed)")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON array of snapshots with fetch health")] = False,
+) -> None:
+    """What is the status of my vendors."""
+    from aggregator.errors import QueryError
+    from aggregator.store.reader import resolve_ids, status_json, status_rows
+
+    conn = open_reader(ctx)
+    try:
+        wanted = resolve_ids(conn, ids) if ids else None
+    except QueryError as exc:
+        fail(str(exc))
+    rows = status_rows(conn, wanted)
+    if json_out:
+        print_json(status_json(rows))
+        return
+    if not rows:
+        typer.echo("Not following any provider yet: upstream add URL, or upstream follow NAME")
+        return
+    from rich.markup import escape
+
+    cells: list[list[str]] = []
+    for r in rows:
+        note = escape(r["description"] or "")
+        if r["last_polled_at"] and not r["reachable"]:
+            note = f"[red]unreachable[/]: {escape(short_error(r['last_error']))}"
+        elif not r["last_polled_at"]:
+            note = "not polled yet: upstream poll"
+        counts = []
+        if r["open_incidents"]:
+            counts.append(f"{r['open_incidents']} open")
+        if r["open_maintenances"]:
+            counts.append(f"{r['open_maintenances']} maint.")
+        cells.append([escape(r["id"]), styled_status(r["status"]) if r["last_success_at"] else styled_status("unknown"),
+                      ", ".join(counts) or "-", ago(r["last_changed_at"]), ago(r["last_polled_at"]), note])
+    print_table(["PROVIDER", "STATUS", "INCIDENTS", "CHANGED", "POLLED", "NOTE"], cells)
+    if ids and len(rows) == 1:
+        _print_components(conn, rows[0]["id"])
+
+
+def _print_components(conn: Any, provider: str) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    comps = conn.execute("SELECT name, group_name, status, region FROM components WHERE provider = ? "
+                         "ORDER BY coalesce(group_name, ''), position, name", [provider]).fetchall()
+    if comps:
+        table = Table(box=None, header_style="bold", pad_edge=False, title=None)
+        table.add_column("COMPONENT")
+        table.add_column("GROUP")
+        table.add_column("STATUS")
+        for c in comps:
+            label = f"{c['name']} ({c['region']})" if c["region"] and c["region"] != c["name"] else c["name"]
+            table.add_row(escape(label), escape(c["group_name"] or ""), styled_status(c["status"]))
+        console().print()
+        console().print(table)
+    notices = conn.execute("SELECT kind, title, impact, status, started_at, scheduled_for, url FROM incidents "
+                           "WHERE provider = ? AND is_open = 1 ORDER BY started_at DESC", [provider]).fetchall()
+    for n in notices:
+        when = local_time(n["scheduled_for"] or n["started_at"])
+        console().print(f"\n{n['kind']} {n['title']} ({n['impact']}, {n['status']}) since {when}"
+                        + (f"\n  {n['url']}" if n["url"] else ""), markup=False)
+
+
+def history_command(
+    ctx: typer.Context,
+    provider: Annotated[str, typer.Argument(help="Provider id or name")],
+    since: Annotated[str | None, typer.Option(help="Only events since WHEN (2h, 3d, 2026-11-01, ISO time)")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the last N events")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON array of events")] = False,
+) -> None:
+    """What happened to a provider, oldest first."""
+    from aggregator.errors import QueryError
+    from aggregator.store.reader import history, parse_since, resolve_ids
+
+    conn = open_reader(ctx)
+    try:
+        (pid,) = resolve_ids(conn, [provider])
+        when = parse_since(since) if since else None
+    except QueryError as exc:
+        fail(str(exc))
+    events = history(conn, pid, when, limit)
+    if json_out:
+        print_json(events)
+        return
+    if not events:
+        typer.echo(f"No events for {pid}" + (f" since {since}" if since else "") + ".")
+        return
+    out = console()
+    for ev in events:
+        out.print(f"{local_time(ev['observed_at'])}  {describe_event(ev)}", markup=False)

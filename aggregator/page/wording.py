@@ -1,0 +1,39 @@
+"""Events in words: the one line a person reads for an event, in the terminal, logs and feeds."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+
+def short_error(error: str | None) -> str:
+    """A fetch error without the URL it concerns (shown next to the provider already)."""
+    if not error:
+        return ""
+    return re.sub(r"^https?://\S+?: ", "", error)
+
+
+def describe_event(ev: dict[str, Any]) -> str:
+    """One human line for an event."""
+    kind, name = ev["kind"], ev.get("subject_name") or ev.get("subject_id") or ""
+    old, new = ev.get("old"), ev.get("new")
+    detail = ev.get("detail") or {}
+    if kind == "provider.unreachable":
+        return f"page unreachable: {short_error(detail.get('reason'))}"
+    if kind == "provider.recovered":
+        return "page reachable again"
+    if kind == "provider.status_changed":
+        if detail.get("first_sight"):
+            return f"first seen: {new} ({len(detail.get('components') or {})} components)"
+        return f"status {old} -> {new}" + (f" ({detail['description']})" if detail.get("description") else "")
+    if kind == "component.added":
+        return f"component added: {name} ({new})"
+    if kind == "component.removed":
+        return f"component removed: {name}"
+    if kind == "component.status_changed":
+        return f"{name}: {old} -> {new}"
+    what = "incident" if kind.startswith("incident") else "maintenance"
+    verb = kind.split(".", 1)[1]
+    change = f"{old} -> {new}" if old and old != new else (new or "")
+    impact = f" [{detail['impact']}]" if detail.get("impact") and what == "incident" else ""
+    return f"{what} {verb}: {name}{impact} ({change})"
