@@ -218,10 +218,11 @@ async def _follow_pages(adapter: Adapter, http: HttpClient, url: str, endpoints:
     those are the followed keys kept in ``state``. Followed pages are required like the first one:
     a snapshot missing a page would report its components removed."""
     bodies = {ep.key: results[ep.key].body for ep in endpoints if results[ep.key].ok}
-    try:
-        wanted = {ep.key: ep for ep in adapter.more_endpoints(bodies, url) if ep.key in adapter.keys}
+    try:  # guarded like build: whatever goes wrong is an AdapterError
+        more = adapter._guarded(adapter.more_endpoints, bodies, url)
     except AdapterError:
-        wanted = {}  # the body itself is unreadable: parsing says so, with its own reason
+        more = []  # the body itself is unreadable: parsing says so, with its own reason
+    wanted = {ep.key: ep for ep in more if ep.key in adapter.keys}
     base_keys = {ep.key for ep in endpoints}
     if any(results[ep.key].not_modified for ep in endpoints):
         for key, known in state.items():

@@ -117,7 +117,7 @@ def _kuma_time(value: Any, zone: Any = None) -> Any:
 class UptimeKumaAdapter(Adapter):
     platform = "uptimekuma"
     title = "Uptime Kuma status page"
-    reads = frozenset({"components", "groups", "incidents", "maintenances"})
+    reads = frozenset({"components", "groups", "incidents", "maintenances", "updates"})
     keys = ("page", "heartbeat")
 
     def endpoints(self, base_url: str) -> list[Endpoint]:

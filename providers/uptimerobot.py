@@ -97,7 +97,7 @@ def page_key_and_host(url: str) -> tuple[str, str]:
 class UptimeRobotAdapter(Adapter):
     platform = "uptimerobot"
     title = "UptimeRobot status page"
-    reads = frozenset({"components", "incidents"})
+    reads = frozenset({"components", "incidents", "updates"})
     keys = ("monitors", "events", *PAGE_KEYS)
 
     def endpoints(self, base_url: str) -> list[Endpoint]:

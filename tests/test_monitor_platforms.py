@@ -294,3 +294,80 @@ def test_detection_by_host_with_the_real_uptime_com_capture() -> None:
                                              ("https://stats.uptimerobot.com/api/getMonitorList/Ab12Cd34Ef?page=1",
                                               corpus_file(*ROBOT_LIST), "application/json")))
     assert found.platform == "uptimerobot" and found.base_url == robot
+
+
+# ------------------------------------------------------------------------------------------------
+# The hosted-adapter contract (tests/test_hosted_contract.py), with each page's companion bodies
+# ------------------------------------------------------------------------------------------------
+
+FOUR = ["uptimekuma", "uptimerobot", "uptimecom", "gatus"]
+COMPANIONS = {"uptimekuma": {"page": "uptimekuma/status-page-incidents.json",
+                             "heartbeat": "uptimekuma/heartbeat-api-down.json"},
+              "uptimerobot": {"monitors": "uptimerobot/monitor-list-page1-one-down.json"}}
+HTML = b"<!DOCTYPE html>\n<html><head><title>Acme</title></head><body><div id='app'></div></body></html>"
+
+
+def _bodies(platform: str, key: str, body: bytes) -> dict[str, bytes]:
+    bodies = {k: (FIXTURES / v).read_bytes() for k, v in COMPANIONS.get(platform, {}).items() if k != key}
+    bodies[key] = body
+    return bodies
+
+
+@pytest.mark.parametrize("platform", FOUR)
+def test_declarations_and_every_fixture_parses(platform: str) -> None:
+    from tests.test_hosted_contract import READS
+
+    adapter = get_adapter(platform)
+    assert adapter.platform == platform and adapter.title and adapter.reads <= READS
+    assert len(set(adapter.keys)) == len(adapter.keys)
+    for path in sorted((FIXTURES / platform).iterdir()):
+        key = adapter.classify(path.read_bytes(), path.name)
+        snap = adapter.parse(_bodies(platform, key, path.read_bytes()), "https://status.acme.example/status/acme#Ab12Cd")
+        for part, present in (("components", snap.components), ("groups", [c for c in snap.components if c.group]),
+                              ("incidents", snap.incidents), ("maintenances", snap.maintenances),
+                              ("updates", [n for n in [*snap.incidents, *snap.maintenances] if n.updates])):
+            assert not present or part in adapter.reads, (path.name, part)
+            assert not present or part not in adapter.lacks
+
+
+@pytest.mark.parametrize("platform", FOUR)
+def test_html_instead_of_a_document(platform: str) -> None:
+    from providers.base import AdapterError, LoginRequiredError, PageInactiveError
+
+    adapter = get_adapter(platform)
+    key = adapter.keys[0]
+    with pytest.raises(NotJSONError):
+        adapter.parse(_bodies(platform, key, HTML))
+    with pytest.raises(PageInactiveError):
+        adapter.parse(_bodies(platform, key, b"<html><head><title>Acme - Page Inactive</title></head></html>"))
+    with pytest.raises(LoginRequiredError):
+        adapter.parse(_bodies(platform, key, b"<html><head><title>Acme - Login</title></head></html>"))
+    with pytest.raises(AdapterError):
+        adapter.parse(_bodies(platform, key, b""))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("platform", FOUR)
+def test_wrong_types_anywhere_are_handled_not_crashes(platform: str) -> None:
+    """Every JSON value of every fixture replaced in turn by a wrongly typed one: a snapshot or a
+    deliberate error, never the catch-all "unexpected document shape"."""
+    import copy
+
+    from providers.base import AdapterError
+    from tests.test_hosted_contract import _paths
+
+    adapter = get_adapter(platform)
+    for path in sorted((FIXTURES / platform).iterdir()):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        key = adapter.classify(path.read_bytes(), path.name)
+        for where in _paths(doc):
+            for value in (None, "zz", [], {}, -1, True, 1.5):
+                mutated = copy.deepcopy(doc)
+                target = mutated
+                for step in where[:-1]:
+                    target = target[step]
+                target[where[-1]] = value
+                try:
+                    adapter.parse(_bodies(platform, key, json.dumps(mutated).encode()), "https://s.acme.example/#Ab12Cd")
+                except AdapterError as exc:
+                    assert "unexpected document shape" not in exc.reason, (path.name, where, value, exc.reason)
