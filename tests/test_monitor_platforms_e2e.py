@@ -41,11 +41,15 @@ def server() -> LoopbackServer:
         yield srv
 
 
-def add_detected(capsys: pytest.CaptureFixture[str], db: Path, url: str, pid: str, platform: str) -> None:
+def add_detected(capsys: pytest.CaptureFixture[str], db: Path, url: str, pid: str, platform: str,
+                 reason: str) -> None:
+    """``upstream detect`` names the platform and says why; ``upstream add`` (no --platform) follows it."""
     code, out, err = run(capsys, "--db", str(db), "detect", url, "--json")
     assert code == 0, err
     found = json.loads(out)
-    assert found["platform"] == platform and found["reasons"], found
+    assert found["platform"] == platform and reason in found["reasons"][-1], found
+    code, out, err = run(capsys, "--db", str(db), "detect", url)
+    assert code == 0 and reason in " ".join(out.split()), out
     code, out, err = run(capsys, "--db", str(db), "add", url, "--id", pid)
     assert (code, out.strip()) == (0, pid), err
 
@@ -64,7 +68,8 @@ def test_uptime_kuma_page(tmp_path: Path, server: LoopbackServer, capsys: pytest
     server.set_file("/api/status-page/acme", kuma / "status-page-operational.json")
     server.set_file("/api/status-page/heartbeat/acme", kuma / "heartbeat-all-up.json")
     db = tmp_path / "up.db"
-    add_detected(capsys, db, server.url("/status/acme"), "kuma", "uptimekuma")
+    add_detected(capsys, db, server.url("/status/acme"), "kuma", "uptimekuma",
+                 "/api/status-page/acme has config.slug 'acme' and publicGroupList (Uptime Kuma)")
     seq = first_poll(capsys, db, "kuma")
     snap = status(capsys, db)
     assert (snap["platform"], snap["status"], len(snap["components"])) == ("uptimekuma", "operational", 4)
@@ -107,7 +112,8 @@ def test_uptimerobot_page_follows_its_second_page(tmp_path: Path, server: Loopba
     server.set_file(f"/api/getMonitorList/{key}?page=2", robot / "monitor-list-page2-all-up.json")
     server.set_file(f"/api/getEventFeed/{key}", robot / "event-feed-empty.json")
     db = tmp_path / "up.db"
-    add_detected(capsys, db, server.url("/"), "robot", "uptimerobot")
+    add_detected(capsys, db, server.url("/"), "robot", "uptimerobot",
+                 f"/api/getMonitorList/{key} has psp.monitors (UptimeRobot)")
     seq = first_poll(capsys, db, "robot")
     snap = status(capsys, db)
     assert [c["id"] for c in snap["components"]] == ["801", "802", "803"]  # both pages
@@ -151,7 +157,8 @@ def test_uptime_com_page(tmp_path: Path, server: LoopbackServer, capsys: pytest.
     server.set_file("/statuspage/acme", FIXTURES / "detect/uptimecom.html", content_type="text/html")
     server.set_file("/statuspage/acme/ajax", FIXTURES / "uptimecom/ajax-operational.json")
     db = tmp_path / "up.db"
-    add_detected(capsys, db, server.url("/statuspage/acme"), "ucom", "uptimecom")
+    add_detected(capsys, db, server.url("/statuspage/acme"), "ucom", "uptimecom",
+                 "/statuspage/acme/ajax has data.components and data.global_is_operational (Uptime.com)")
     seq = first_poll(capsys, db, "ucom")
     assert [c["name"] for c in status(capsys, db)["components"]] == ["Dashboard", "API", "US", "EU"]
 
@@ -176,7 +183,8 @@ def test_gatus_page(tmp_path: Path, server: LoopbackServer, capsys: pytest.Captu
     server.set_file("/", FIXTURES / "detect/gatus.html", content_type="text/html")
     server.set_file("/api/v1/endpoints/statuses", FIXTURES / "gatus/statuses-all-healthy.json")
     db = tmp_path / "up.db"
-    add_detected(capsys, db, server.url("/"), "health", "gatus")
+    add_detected(capsys, db, server.url("/"), "health", "gatus",
+                 "/api/v1/endpoints/statuses is a list of endpoint statuses with key and results (Gatus)")
     seq = first_poll(capsys, db, "health")
     assert any(p.startswith("/api/v1/endpoints/statuses?page=1&pageSize=1") for p, _ in server.hits)
 
