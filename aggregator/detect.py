@@ -320,7 +320,7 @@ MONITOR_HTML_HINTS: dict[str, list[tuple[re.Pattern[str], str]]] = {
     "uptimekuma": [
         (re.compile(r"window\.preloadData\s*="), "Uptime Kuma preloaded status-page data"),
         (re.compile(r"/api/status-page/[^\"'/]+/manifest\.json"), "Uptime Kuma status-page manifest"),
-        (re.compile(r"uptime[ -]?kuma", re.I), "Uptime Kuma mention"),
+        (re.compile(r"powered by\s*(<[^>]+>\s*)*uptime[ -]?kuma", re.I), "'Powered by Uptime Kuma'"),
     ],
     "uptimerobot": [
         (re.compile(r"uptimerobot\.com", re.I), "UptimeRobot page"),
@@ -330,7 +330,8 @@ MONITOR_HTML_HINTS: dict[str, list[tuple[re.Pattern[str], str]]] = {
         (re.compile(r"powered by\s*(<[^>]+>\s*)*uptime\.com|uptime\.com/statuspage", re.I), "Uptime.com status page"),
     ],
     "gatus": [
-        (re.compile(r"gatus", re.I), "Gatus mention"),
+        # Not any mention (a blog post about Gatus is not a Gatus page): its title or its repository.
+        (re.compile(r"<title>[^<]*\bgatus\b|github\.com/twin/gatus", re.I), "Gatus title or repository link"),
         (re.compile(r"window\.config\s*=\s*\{[^}]*maximumNumberOfResults"), "Gatus dashboard config"),
     ],
 }

@@ -106,6 +106,17 @@ def page_parts(url: str) -> tuple[str, str]:
     return root, slug.lower()
 
 
+def _page_url(base_url: str | None) -> str | None:
+    """The page people see (``<root>/status/<slug>``), also for a page polled at its API URL."""
+    if not base_url:
+        return None
+    try:
+        root, slug = page_parts(base_url)
+    except ParseError:
+        return base_url
+    return f"{root}/status/{slug}"
+
+
 def _kuma_time(value: Any, zone: Any = None) -> Any:
     """Kuma's zoneless ``YYYY-MM-DD HH:MM[:SS[.mmm]]`` (UTC unless ``zone`` says otherwise)."""
     when = parse_time(value, zone if isinstance(zone, str) else None)
@@ -167,7 +178,8 @@ class UptimeKumaAdapter(Adapter):
 
         raw_incidents = [page["incident"]] if isinstance(page.get("incident"), dict) else []
         raw_incidents += [i for i in as_list(page.get("incidents")) if isinstance(i, dict)]
-        incidents = {i.id: i for i in (parse_incident(raw, base_url) for raw in raw_incidents) if i}
+        page_url = _page_url(base_url)
+        incidents = {i.id: i for i in (parse_incident(raw, page_url) for raw in raw_incidents) if i}
         maintenances = [m for m in (parse_maintenance(raw) for raw in as_list(page.get("maintenanceList"))
                                     if isinstance(raw, dict)) if m]
         status = monitor_page_status(c.status for c in components)
@@ -177,7 +189,7 @@ class UptimeKumaAdapter(Adapter):
         return Snapshot(
             platform=self.platform,
             name=text_or_none(config.get("title")),
-            url=base_url,
+            url=page_url,
             page_id=text_or_none(config.get("slug")),
             status=status,
             description=text_or_none(config.get("description")),

@@ -164,17 +164,30 @@ class UptimeRobotAdapter(Adapter):
         incidents: list[Incident] = []
         if "events" in bodies:
             feed = load_object(bodies["events"], "uptimerobot event feed")
-            incidents = [i for i in (parse_announcement(raw, base_url) for raw in as_list(feed.get("results"))
+            incidents = [i for i in (parse_announcement(raw, _page_url(base_url)) for raw in as_list(feed.get("results"))
                                      if isinstance(raw, dict)) if i]
         statistics = first.get("statistics") if isinstance(first.get("statistics"), dict) else {}
+        page_url = _page_url(base_url)
         return Snapshot(
             platform=self.platform,
-            url=base_url,
+            url=page_url,
             status=monitor_page_status(c.status for c in components.values()),
             description=text_or_none(statistics.get("count_result")),
             components=list(components.values()),
             incidents=sorted(incidents, key=notice_sort_key),
         )
+
+
+def _page_url(base_url: str | None) -> str | None:
+    """The page people see: ``stats.uptimerobot.com/<key>``, or a custom domain's root (the key is
+    in the stored URL only because the page's own URL does not carry it)."""
+    if not base_url:
+        return None
+    try:
+        key, host = page_key_and_host(base_url)
+    except ParseError:
+        return base_url
+    return f"{host}/{key}" if host.endswith("://stats.uptimerobot.com") else host
 
 
 def parse_announcement(raw: dict[str, Any], base_url: str | None) -> Incident | None:

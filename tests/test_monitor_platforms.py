@@ -65,6 +65,10 @@ def test_kuma_capture(capsys: pytest.CaptureFixture[str]) -> None:
     assert counts(snap) == (2, {"under_maintenance": 1, "major_outage": 1}, 1, 1)
     assert counts(parse_cli(capsys, "uptimekuma", page, beats)) == counts(snap)
     assert (snap.name, snap.page_id, snap.description) == ("Demo", "demo", "A recorded status page")
+    assert snap.url == "https://uptime.example.com/status/demo"
+    polled_at_api = get_adapter("uptimekuma").parse({"page": page.read_bytes()}, "https://up.acme.test/api/status-page/demo")
+    assert polled_at_api.url == "https://up.acme.test/status/demo"
+    assert {c.status for c in polled_at_api.components} == {ComponentStatus.unknown}  # no heartbeat body: no state
     api, webhooks = snap.components
     assert (api.id, api.group, api.raw_status, webhooks.raw_status) == ("1", "Services", "3", "0")
     assert api.updated_at == datetime(2026, 9, 12, 12, 27, 20, 287000, tzinfo=UTC)  # the newest beat
@@ -126,6 +130,9 @@ def test_uptimerobot_capture(capsys: pytest.CaptureFixture[str]) -> None:
     assert counts(snap) == (30, {"operational": 25, "major_outage": 4, "unknown": 1}, 2, 0)
     assert counts(parse_cli(capsys, "uptimerobot", listing, feed)) == counts(snap)
     assert snap.status is ComponentStatus.partial_outage and snap.description == "9 monitors down"
+    assert snap.url == "https://status.bsky.app"  # the page, not the key the stored URL carries
+    assert robot.parse({"monitors": listing.read_bytes()}, "https://stats.uptimerobot.com/api/getMonitorList/Ab12Cd?page=1"
+                       ).url == "https://stats.uptimerobot.com/Ab12Cd"
     paused = snap.component("795277183")
     assert (paused.name, paused.raw_status, paused.status) == ("api.events.bsky.app", "black", ComponentStatus.unknown)
     newest, older = snap.incidents
