@@ -331,7 +331,7 @@ MONITOR_HTML_HINTS: dict[str, list[tuple[re.Pattern[str], str]]] = {
     ],
     "gatus": [
         # Not any mention (a blog post about Gatus is not a Gatus page): its title or its repository.
-        (re.compile(r"<title>[^<]*\bgatus\b|github\.com/twin/gatus", re.I), "Gatus title or repository link"),
+        (re.compile(r"<title[^>]*>[^<]*\bgatus\b|github\.com/twin/gatus", re.I), "Gatus title or repository link"),
         (re.compile(r"window\.config\s*=\s*\{[^}]*maximumNumberOfResults"), "Gatus dashboard config"),
     ],
 }
@@ -342,7 +342,7 @@ _KUMA_SLUG_RE = re.compile(r"preloadData\s*=\s*\{.{0,400}?['\"]slug['\"]\s*:\s*[
 _ROBOT_KEY_RES = (
     re.compile(r"pspApiPath\W{1,6}(?:[^'\"]*/)?api/getMonitorList/([A-Za-z0-9_-]{3,64})"),
     re.compile(r"/api/getMonitorList/([A-Za-z0-9_-]{3,64})"),
-    re.compile(r"stats\.uptimerobot\.com/([A-Za-z0-9_-]{5,64})\b"),
+    re.compile(r"stats\.uptimerobot\.com/(?!api\b|assets\b)([A-Za-z0-9_-]{5,64})\b"),
 )
 
 
@@ -470,10 +470,9 @@ HTML_HINTS: dict[str, list[tuple[re.Pattern[str], str]]] = {
     "cachet": [(re.compile(r"powered by\s*(<[^>]+>\s*)*cachet|cachethq", re.I), "Cachet mention")],
     "sorry": [(re.compile(r"sorryapp\.com", re.I), "Sorry assets")],
     "statushub": [(re.compile(r"statushub\.(io|com)", re.I), "StatusHub mention")],
-    **{platform: hints for platform, hints in MONITOR_HTML_HINTS.items() if platform != "uptimerobot"},
+    **MONITOR_HTML_HINTS,
     # No adapter of their own: these are read as generic HTML, but say so.
     "statuscast": [(re.compile(r"status-list-component-status-text|statuscast", re.I), "StatusCast page markup")],
-    "uptimerobot": MONITOR_HTML_HINTS["uptimerobot"],
 }
 # Platforms named by HTML hints that have no adapter: they are read by the generic HTML one
 # (and an UptimeRobot page whose page key the HTML does not give: see ``_best_hint``).
