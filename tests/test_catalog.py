@@ -110,7 +110,7 @@ def test_categories_come_from_the_fixed_list() -> None:
 
 def test_page_ids_fit_their_platform_and_are_unique() -> None:
     shapes = {"statuspage": r"[0-9a-z]{12}", "incidentio": r"[0-9A-HJKMNP-TV-Z]{26}", "statusio": r"[0-9a-f]{24}",
-              "betterstack": r"\d+", "sorry": r"\d+"}
+              "betterstack": r"\d+", "sorry": r"\d+", "uptimerobot": r"[A-Za-z0-9_-]{3,64}", "uptimecom": r"[a-z0-9-]+"}
     seen: dict[str, str] = {}
     for e in ROWS:
         if not e.page_id:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -102,10 +101,7 @@ def test_gcp_corpus_full_history() -> None:
     body = corpus("gcp", "gcp-incidents-2022-07.json")
     products = corpus("gcp", "gcp-products-2026-agent-platform-renames.json")
     adapter = GcpAdapter()
-    started = time.perf_counter()
     snap = adapter.parse({"incidents": body, "products": products}, GCP)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0
     # every incident in the file is closed: operational, 25 most recent kept in the snapshot
     assert snap.status is ComponentStatus.operational
     assert len(snap.incidents) == 25 and not any(i.is_open for i in snap.incidents)

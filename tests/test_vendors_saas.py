@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -195,10 +194,7 @@ def test_salesforce_dedup_localized_titles_and_regions() -> None:
 def test_salesforce_corpus_preview() -> None:
     body = corpus("salesforce", "salesforce-instances-status-preview-2021.json")
     adapter = SalesforceAdapter()
-    started = time.perf_counter()
     snap = adapter.parse({"instances": body})
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0, f"{elapsed:.3f}s"
     assert len(snap.components) == 1528
     assert Counter(c.region for c in snap.components) == {"NA": 1176, "EMEA": 287, "APAC": 57, "EU": 8}
     assert sum("inactive" in (c.description or "") for c in snap.components) == 65

@@ -258,6 +258,17 @@ LABEL_CATEGORY: dict[str, str] = {
 # Vendors whose dashboards are bespoke (their own adapters), and facts from docs/platforms.md.
 # (id, name, url, platform, category, aliases, page_id)
 RESEARCH: list[tuple[str, str, str, str, str, tuple[str, ...], str]] = [
+    # Monitor-first platforms (issue 20): vendors the sources name as using them. UptimeRobot pages
+    # carry their page key as page_id (status.bsky.app: the key in the captures' PROVENANCE; the
+    # stats.uptimerobot.com pages: the key in statusphere's URLs); Uptime.com's page is the one
+    # captured in ../shared/corpus/uptimecom.
+    ("bluesky", "Bluesky", "https://status.bsky.app", "uptimerobot", "Other", (), "zwOvMT8x16"),
+    ("ipregistry", "Ipregistry", "https://stats.uptimerobot.com/M90zYt5gGx", "uptimerobot", "DevTools & CI/CD",
+     (), "M90zYt5gGx"),
+    ("eps-internet-connections", "EPS - Internet Connections", "https://stats.uptimerobot.com/VkNVYS2vV6",
+     "uptimerobot", "Other", (), "VkNVYS2vV6"),
+    ("uptime-dot-com", "Uptime Dot Com", "https://status.uptime.com/statuspage/uptime-status", "uptimecom",
+     "Monitoring & Observability", ("Uptime.com",), "uptime-status"),
     ("aws", "Amazon Web Services", "https://health.aws.amazon.com/health/status", "aws", "Cloud & Hosting",
      ("AWS", "Amazon AWS", "AWS Health Dashboard", "Amazon Web Services Health"), ""),
     ("google-cloud", "Google Cloud", "https://status.cloud.google.com", "gcp", "Cloud & Hosting",
@@ -800,7 +811,9 @@ def build_row(leads: list[Lead]) -> Entry:
         if (platform == "statuspage" and STATUSPAGE_ID_RE.fullmatch(lead.page_id)) or (
                 platform == "incidentio" and ULID_RE.fullmatch(lead.page_id)) or (
                 platform == "statusio" and STATUSIO_ID_RE.fullmatch(lead.page_id)) or (
-                platform == "sorry" and lead.page_id.isdigit()):
+                platform == "sorry" and lead.page_id.isdigit()) or (
+                # An UptimeRobot page key / Uptime.com slug, from the research list only.
+                platform in {"uptimerobot", "uptimecom"} and lead.source == "research"):
             page_id = lead.page_id
             break
 

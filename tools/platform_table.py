@@ -17,6 +17,8 @@ CORPUS_GLOBS = {
     "betterstack": ["betterstack/*"], "statusio": ["statusio/*"], "cachet": ["cachet/*"], "cstate": ["cstate/*"],
     "gcp": ["gcp/*"], "aws": ["aws/*"], "azure": ["azure/*"], "slack": ["slack/*"], "heroku": ["heroku/*"],
     "salesforce": ["salesforce/*"], "apple": ["apple/*"], "html": ["statuspage-html/*"],
+    "uptimekuma": ["uptimekuma/*"], "uptimerobot": ["uptimerobot/*"], "uptimecom": ["uptimecom/*"],
+    "gatus": ["gatus/*"],
     "feed": ["statuspage/*.atom", "statuspage/*.rss", "incidentio/*.atom", "aws/*.rss", "azure/*.xml"],
 }
 
@@ -32,7 +34,9 @@ def rows() -> list[tuple[str, str, str, int, int, int]]:
     for platform, adapter in load_adapters().items():
         authored = len(list((REPO / "fixtures" / platform).glob("*")))
         real = sum(len(list(corpus.glob(g))) for g in CORPUS_GLOBS.get(platform, []))
-        out.append((platform, adapter.title, ", ".join(sorted(adapter.reads)) or "overall status",
+        reads = ", ".join(sorted(adapter.reads)) or "overall status"
+        lacks = "; ".join(f"no {part} ({why})" for part, why in sorted(adapter.lacks.items()))
+        out.append((platform, adapter.title, f"{reads}; {lacks}" if lacks else reads,
                     authored, real, counts.get(platform, 0)))
     return out
 

@@ -69,6 +69,7 @@ PLATFORMS: frozenset[str] = frozenset({
     "statuspage", "incidentio", "instatus", "betterstack", "statusio", "cachet", "statuspal", "sorry", "hund",
     "openstatus", "statusiq", "statushub", "cstate", "feed", "html",
     "gcp", "aws", "azure", "slack", "heroku", "salesforce", "apple", "stripe",
+    "uptimekuma", "uptimerobot", "uptimecom", "gatus",
 })
 
 CONFIDENCES: tuple[str, ...] = ("verified", "curated", "unverified")

@@ -163,7 +163,7 @@ def host_platform(url: str) -> str | None:
         return "apple"
     if host == "status.stripe.com":
         return "stripe"
-    return None
+    return monitor_host_platform(host, path)
 
 
 BESPOKE = {"gcp", "aws", "azure", "slack", "heroku", "salesforce", "apple", "stripe"}
@@ -227,6 +227,8 @@ def _str(value: Any) -> str | None:
 
 def read_json_shape(doc: Any, where: str) -> Finding | None:
     """Name the platform whose public JSON ``doc`` is, from its shape alone."""
+    if found := read_monitor_shape(doc, where):
+        return found
     if not isinstance(doc, dict):
         return None
     page = doc.get("page")
@@ -311,6 +313,122 @@ def read_feed(body: bytes) -> FeedFacts:
 
 
 # ------------------------------------------------------------------------------------------------
+# Monitor-first platforms: Uptime Kuma, UptimeRobot, Uptime.com, Gatus (issue 20)
+# ------------------------------------------------------------------------------------------------
+
+MONITOR_PLATFORMS = ("uptimekuma", "uptimerobot", "uptimecom", "gatus")
+MONITOR_HTML_HINTS: dict[str, list[tuple[re.Pattern[str], str]]] = {
+    "uptimekuma": [
+        (re.compile(r"window\.preloadData\s*="), "Uptime Kuma preloaded status-page data"),
+        (re.compile(r"/api/status-page/[^\"'/]+/manifest\.json"), "Uptime Kuma status-page manifest"),
+        (re.compile(r"powered by\s*(<[^>]+>\s*)*uptime[ -]?kuma", re.I), "'Powered by Uptime Kuma'"),
+    ],
+    "uptimerobot": [
+        (re.compile(r"uptimerobot\.com", re.I), "UptimeRobot page"),
+        (re.compile(r"pspApiPath|/api/getMonitorList/"), "UptimeRobot monitor-list API path"),
+    ],
+    "uptimecom": [
+        (re.compile(r"powered by\s*(<[^>]+>\s*)*uptime\.com|uptime\.com/statuspage", re.I), "Uptime.com status page"),
+    ],
+    "gatus": [
+        # Not any mention (a blog post about Gatus is not a Gatus page): its title or its repository.
+        (re.compile(r"<title[^>]*>[^<]*\bgatus\b|github\.com/twin/gatus", re.I), "Gatus title or repository link"),
+        (re.compile(r"window\.config\s*=\s*\{[^}]*maximumNumberOfResults"), "Gatus dashboard config"),
+    ],
+}
+# The probe each platform answers, with the shape that proves it (see read_monitor_shape).
+GATUS_STATUSES = "api/v1/endpoints/statuses?page=1&pageSize=1"
+_KUMA_PATH_RE = re.compile(r"^(.*?)/status/([A-Za-z0-9_-]+)/?$")
+_KUMA_SLUG_RE = re.compile(r"preloadData\s*=\s*\{.{0,400}?['\"]slug['\"]\s*:\s*['\"]([A-Za-z0-9_-]+)['\"]", re.S)
+_ROBOT_KEY_RES = (
+    re.compile(r"pspApiPath\W{1,6}(?:[^'\"]*/)?api/getMonitorList/([A-Za-z0-9_-]{3,64})"),
+    re.compile(r"/api/getMonitorList/([A-Za-z0-9_-]{3,64})"),
+    re.compile(r"stats\.uptimerobot\.com/(?!api\b|assets\b)([A-Za-z0-9_-]{5,64})\b"),
+)
+
+
+def monitor_host_platform(host: str, path: str) -> str | None:
+    """Host rules of the monitor-first platforms (the others' are in ``host_platform``)."""
+    if host == "stats.uptimerobot.com" and path.strip("/") and not path.startswith("/api/"):
+        return "uptimerobot"
+    if _host_is(host, "uptime.com") and path.startswith("/statuspage/"):
+        return "uptimecom"
+    return None
+
+
+def monitor_page_ids(text: str, hints: Mapping[str, list[str]]) -> tuple[str | None, str | None]:
+    """(Kuma slug, UptimeRobot page key) named by a page's HTML."""
+    slug = key = None
+    if "uptimekuma" in hints and (m := _KUMA_SLUG_RE.search(text)):
+        slug = m.group(1).lower()
+    if "uptimerobot" in hints:
+        key = next((m.group(1) for pattern in _ROBOT_KEY_RES if (m := pattern.search(text))), None)
+    return slug, key
+
+
+def _root_and_kuma_slug(base: str, facts: HtmlFacts | None) -> tuple[str, str | None]:
+    parts = urlsplit(base)
+    if m := _KUMA_PATH_RE.match(parts.path):
+        return urlunsplit((parts.scheme, parts.netloc, m.group(1), "", "")), m.group(2).lower()
+    return base, facts.kuma_slug if facts else None
+
+
+def monitor_probes(platform: str, base: str, facts: HtmlFacts | None) -> dict[str, str]:
+    """The probe (key -> URL) that confirms ``platform`` for the page at ``base``, if it has one."""
+    if platform == "uptimekuma":
+        root, slug = _root_and_kuma_slug(base, facts)
+        return {"uptimekuma": under(root, f"api/status-page/{slug}")} if slug else {}
+    if platform == "uptimerobot":
+        host = (urlsplit(base).hostname or "").lower()
+        key = facts.uptimerobot_key if facts else None
+        if key is None and host == "stats.uptimerobot.com":
+            key = urlsplit(base).path.strip("/").split("/")[-1] or None
+        return {"uptimerobot": under(site_of(base), f"api/getMonitorList/{key}?page=1")} if key else {}
+    if platform == "uptimecom":
+        return {"uptimecom": under(base, "ajax")}
+    if platform == "gatus":
+        return {"gatus": under(base, GATUS_STATUSES)}
+    return {}
+
+
+def read_monitor_shape(doc: Any, where: str) -> Finding | None:
+    """The monitor-first platforms' public JSON, by shape (``read_json_shape`` asks this first)."""
+    if isinstance(doc, list):
+        if doc and all(isinstance(e, dict) and "key" in e and isinstance(e.get("results"), list) for e in doc):
+            return Finding("gatus", f"{where} is a list of endpoint statuses with key and results (Gatus)")
+        return None
+    if not isinstance(doc, dict):
+        return None
+    config = doc.get("config")
+    if isinstance(config, dict) and isinstance(doc.get("publicGroupList"), list):
+        slug = _str(config.get("slug"))
+        return Finding("uptimekuma", f"{where} has config.slug {slug!r} and publicGroupList (Uptime Kuma)",
+                       page_id=slug, name=_str(config.get("title")))
+    psp = doc.get("psp")
+    if isinstance(psp, dict) and isinstance(psp.get("monitors"), list):
+        return Finding("uptimerobot", f"{where} has psp.monitors (UptimeRobot)")
+    data = doc.get("data")
+    if isinstance(data, dict) and isinstance(data.get("components"), list) and "global_is_operational" in data:
+        return Finding("uptimecom", f"{where} has data.components and data.global_is_operational (Uptime.com)",
+                       page_id=_str(data.get("slug")), name=_str(data.get("name")))
+    return None
+
+
+def monitor_api_url(platform: str, base: str, page_id: str | None) -> str | None:
+    """Where a monitor-first platform's current state lives, for ``api_url_for``."""
+    if platform == "uptimekuma":
+        root, slug = _root_and_kuma_slug(base, None)
+        slug = slug or page_id
+        return under(root, f"api/status-page/{slug}") if slug else None
+    if platform == "uptimerobot":
+        return monitor_probes(platform, base, None).get("uptimerobot") or (
+            under(site_of(base), f"api/getMonitorList/{page_id}?page=1") if page_id else None)
+    if platform in {"uptimecom", "gatus"}:
+        return monitor_probes(platform, base, None)[platform]
+    return None
+
+
+# ------------------------------------------------------------------------------------------------
 # Reading the page HTML
 # ------------------------------------------------------------------------------------------------
 
@@ -353,12 +471,13 @@ HTML_HINTS: dict[str, list[tuple[re.Pattern[str], str]]] = {
     "cachet": [(re.compile(r"powered by\s*(<[^>]+>\s*)*cachet|cachethq", re.I), "Cachet mention")],
     "sorry": [(re.compile(r"sorryapp\.com", re.I), "Sorry assets")],
     "statushub": [(re.compile(r"statushub\.(io|com)", re.I), "StatusHub mention")],
+    **MONITOR_HTML_HINTS,
     # No adapter of their own: these are read as generic HTML, but say so.
     "statuscast": [(re.compile(r"status-list-component-status-text|statuscast", re.I), "StatusCast page markup")],
-    "uptimerobot": [(re.compile(r"uptimerobot\.com", re.I), "UptimeRobot page")],
 }
-# Platforms named by HTML hints that have no adapter: they are read by the generic HTML one.
-HTML_ONLY = {"statuscast", "uptimerobot"}
+# Platforms named by HTML hints that have no adapter: they are read by the generic HTML one
+# (and an UptimeRobot page whose page key the HTML does not give: see ``_best_hint``).
+HTML_ONLY = {"statuscast"}
 
 _TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _LINK_RE = re.compile(r"<link\b[^>]*>", re.I)
@@ -389,6 +508,8 @@ class HtmlFacts:
     login_form: bool = False
     status_words: int = 0
     name: str | None = None
+    kuma_slug: str | None = None
+    uptimerobot_key: str | None = None
 
 
 def _attrs(tag: str) -> dict[str, str]:
@@ -434,6 +555,7 @@ def read_html(body: bytes, where: str) -> HtmlFacts:
             facts.hints["statusio"] = [f"status.io page id {facts.statusio_id}"]
     if m := _STATUSIQ_ID_RE.search(text):
         facts.statusiq_id = m.group(1)
+    facts.kuma_slug, facts.uptimerobot_key = monitor_page_ids(text, facts.hints)
     low_title = facts.title.lower()
     facts.inactive = "page inactive" in low_title or "this page is currently inactive" in text.lower()
     facts.login_title = bool(re.search(r"(^|[-|–:]\s*)(login|log in|sign in)\b", low_title))
@@ -449,7 +571,8 @@ def read_html(body: bytes, where: str) -> HtmlFacts:
 
 # Order in which platforms suggested by HTML or host are tried when several are.
 CANDIDATE_ORDER = ("statuspage", "incidentio", "instatus", "betterstack", "statusio", "sorry", "statuspal",
-                   "statusiq", "openstatus", "cachet", "statushub", "hund", "cstate", "statuscast", "uptimerobot")
+                   "statusiq", "openstatus", "cachet", "statushub", "hund", "cstate", *MONITOR_PLATFORMS,
+                   "statuscast")
 
 
 _CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -569,7 +692,8 @@ class Detector:
         hints = self.html.hints if self.html else {}
         for platform in CANDIDATE_ORDER:
             if platform in hints:
-                return "html" if platform in HTML_ONLY else platform
+                keyless = platform == "uptimerobot" and not (self.html and self.html.uptimerobot_key)
+                return "html" if platform in HTML_ONLY or keyless else platform
         return None
 
     def _plan_candidates(self, host_rule: str | None, summary: Response) -> None:
@@ -598,7 +722,13 @@ class Detector:
                 self._ask("openstatus", self.apis.openstatus + slug)
             elif platform == "statusiq" and self.html and self.html.statusiq_id:
                 self._ask("statusiq", under(base, f"sp/api/public/summary_details/statuspages/{self.html.statusiq_id}"))
+            elif platform in MONITOR_PLATFORMS:
+                for key, url in monitor_probes(platform, base, self.html).items():
+                    self._ask(key, url)
         if not ordered:
+            # A Kuma page says so in its URL (``/status/<slug>``): one more cheap GET.
+            for key, url in monitor_probes("uptimekuma", base, None).items():
+                self._ask(key, url)
             # No hint at all: SPA shells of Instatus, Better Stack, cState and Sorry pages look alike,
             # their JSON does not. Three cheap GETs, all at once.
             self._ask("instatus", under(base, "summary.json"))
@@ -622,8 +752,10 @@ class Detector:
                 if found.platform == "statusio" and self.html and self.html.statusio_id:
                     found.page_id = self.html.statusio_id
                     found.api_url = resp.url
-                elif key in {"statuspal", "openstatus", "statusiq"}:
+                elif key in {"statuspal", "openstatus", "statusiq", *MONITOR_PLATFORMS}:
                     found.api_url = resp.url
+                    if key == "uptimerobot" and self.html:
+                        found.page_id = found.page_id or self.html.uptimerobot_key
                 findings[found.platform] = found
         for platform in self.candidates:
             if platform in findings:
@@ -642,7 +774,7 @@ class Detector:
             probed = [urlsplit(p.url).path or p.url for k, p in self.probes.items() if k != "page"]
             suffix = f"; not confirmed by a probe ({', '.join(probed)} gave no {platform} document)"
             if hinted == "html":
-                names = [p for p in HTML_ONLY if self.html and p in self.html.hints]
+                names = [p for p in (*HTML_ONLY, "uptimerobot") if self.html and p in self.html.hints]
                 why = [f"{', '.join(names)} page: no public JSON, read as HTML", *why]
             self._finish(Verdict.ok, platform, reason="; ".join(why) + suffix)
             return
@@ -776,7 +908,7 @@ def api_url_for(platform: str, base: str, page_id: str | None, apis: ApiRoots | 
                 + "system_status_en_US.js")
     if platform == "stripe":
         return "https://status.stripe.com/current"
-    return None
+    return monitor_api_url(platform, base, page_id)
 
 
 def feed_url_for(platform: str, base: str, page_id: str | None, advertised: list[str]) -> str | None:

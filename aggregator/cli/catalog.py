@@ -163,14 +163,16 @@ def platforms_command(
     """The platforms upstream reads, and what it reads from each."""
     from aggregator.adapters import load_adapters
 
-    rows = [{"platform": name, "title": cls.title, "reads": sorted(cls.reads)}
+    rows = [{"platform": name, "title": cls.title, "reads": sorted(cls.reads), "lacks": dict(sorted(cls.lacks.items()))}
             for name, cls in load_adapters().items()]
     if json_out:
         print_json(rows)
         return
     table = _table(["PLATFORM", "TITLE", "READS"])
     for row in rows:
-        table.add_row(_e(row["platform"]), _e(row["title"]), _e(", ".join(row["reads"])))
+        # What the platform itself does not have is said, so that an empty list is not a mystery.
+        lacks = "; ".join(f"no {part} ({why})" for part, why in row["lacks"].items())
+        table.add_row(_e(row["platform"]), _e(row["title"]), _e("; ".join(filter(None, [", ".join(row["reads"]), lacks]))))
     console().print(table)
 
 

@@ -48,6 +48,9 @@ class Adapter:
     reads: ClassVar[frozenset[str]] = frozenset()
     # Keys of the bodies ``build`` understands, in the order ``classify`` tries them.
     keys: ClassVar[tuple[str, ...]] = ("main",)
+    # Parts of the model the platform itself does not have (part -> why), so that ``upstream
+    # platforms`` says so instead of leaving users to wonder why none ever show up.
+    lacks: ClassVar[dict[str, str]] = {}
 
     # --- what to GET -------------------------------------------------------------------------
     def endpoints(self, base_url: str) -> list[Endpoint]:
@@ -56,6 +59,12 @@ class Adapter:
 
     def history_endpoints(self, base_url: str) -> list[Endpoint]:
         """URLs that tell how incidents and maintenances that left the current view ended."""
+        return []
+
+    def more_endpoints(self, bodies: Bodies, base_url: str) -> list[Endpoint]:
+        """Further URLs that the bodies of ``endpoints`` call for: the other pages of a paginated
+        list. The engine fetches them once, after ``endpoints``, and hands every body to ``build``
+        together; their keys must be among ``keys``. Most platforms answer in one document."""
         return []
 
     # --- bodies to snapshot --------------------------------------------------------------------

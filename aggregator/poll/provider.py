@@ -129,6 +129,8 @@ async def _poll(row: dict[str, Any], http: HttpClient, open_notices: Callable[[]
         return PollOutcome(provider, _at(clock), error=getattr(exc, "reason", None) or str(exc).strip("'\"")), []
 
     results = await _fetch_all(http, endpoints, state, conditional=True)
+    if type(adapter).more_endpoints is not Adapter.more_endpoints:
+        endpoints = await _follow_pages(adapter, http, row["url"], endpoints, results, state)
     observed_at = _at(clock)
 
     def done(outcome: PollOutcome) -> tuple[PollOutcome, list[FetchResult]]:
@@ -170,6 +172,36 @@ async def _poll(row: dict[str, Any], http: HttpClient, open_notices: Callable[[]
         history = await _history(adapter, http, row["url"], gone)
     return done(PollOutcome(provider, observed_at, snapshot=page.snapshot, page=page, fetch_state=new_state,
                             history=history))
+
+
+# At most this many further pages are fetched for one provider (a bound on what one page can ask for).
+MAX_FOLLOWED_PAGES = 20
+
+
+async def _follow_pages(adapter: Adapter, http: HttpClient, url: str, endpoints: list[Endpoint],
+                        results: dict[str, FetchResult], state: dict[str, Any]) -> list[Endpoint]:
+    """``endpoints`` and the further pages their bodies call for (``Adapter.more_endpoints``),
+    fetched into ``results``: one round, so a paginated list costs one more wait, not one per page.
+
+    A body that answered 304 is the one the last poll read, so it calls for the same pages as then:
+    those are the followed keys kept in ``state``. Followed pages are required like the first one:
+    a snapshot missing a page would report its components removed."""
+    bodies = {ep.key: results[ep.key].body for ep in endpoints if results[ep.key].ok}
+    try:  # guarded like build: whatever goes wrong is an AdapterError
+        more = adapter._guarded(adapter.more_endpoints, bodies, url)
+    except AdapterError:
+        more = []  # the body itself is unreadable: parsing says so, with its own reason
+    wanted = {ep.key: ep for ep in more if ep.key in adapter.keys}
+    base_keys = {ep.key for ep in endpoints}
+    if any(results[ep.key].not_modified for ep in endpoints):
+        for key, known in state.items():
+            if key not in base_keys and key not in wanted and key in adapter.keys and known.get("url"):
+                wanted[key] = Endpoint(key, known["url"])
+    followed = [ep for key, ep in wanted.items() if key not in base_keys][:MAX_FOLLOWED_PAGES]
+    if not followed:
+        return endpoints
+    results.update(await _fetch_all(http, followed, state, conditional=True))
+    return [*endpoints, *followed]
 
 
 def parse_here(job: ParseJob) -> ParsedPage | str:
