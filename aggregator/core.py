@@ -1,18 +1,280 @@
-"""The library facade: what the command line, the server and the MCP server call.
+"""The library facade: ``Upstream`` is what the command line, the server and the MCP server call.
 
-``open_store`` opens a database with every installed subsystem (today: notifications), so any
-caller that applies a poll also fills the outbox; the store itself imports no subsystem.
+One ``Upstream`` is one database and one configuration, loaded once: every command gets the same
+settings and the same one-line error for a bad config file. Writes go through one ``Store``
+opened with every installed subsystem (today: notifications), so whichever caller applies a poll
+also fills the outbox; the store itself imports no subsystem. Reads that must start fast
+(``status``, ``history``) use ``aggregator.store.reader`` on a read-only connection and never
+import the HTTP or parsing stack.
+
+    from aggregator import open_upstream
+
+    with open_upstream("up.db") as up:
+        up.add("https://status.example.com")
+        report = up.poll()
+        for provider in up.status():
+            print(provider["provider"], provider["status"])
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from aggregator.store.writer import Store
+from aggregator.config import Config, load_config
+from aggregator.errors import UserError
+
+if TYPE_CHECKING:
+    from aggregator.catalog.data import Entry
+    from aggregator.catalog.detect import Detection
+    from aggregator.page.model import Snapshot
+    from aggregator.poll.runner import PollReport
+    from aggregator.poll.watch import WatchStats
+    from aggregator.store.writer import Store
 
 
 def open_store(path: str | Path) -> Store:
     """The store at ``path`` (created and migrated as needed) with every subsystem's tables and hooks."""
     from aggregator import notify
+    from aggregator.store.writer import Store
 
     return Store(path, subsystems=[notify.SUBSYSTEM])
+
+
+def default_db_path() -> Path:
+    """``$UPSTREAM_DB``, else ``upstream.db`` in the user data folder."""
+    env = os.environ.get("UPSTREAM_DB")
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("upstream", appauthor=False)) / "upstream.db"
+
+
+class Upstream:
+    """One database and one configuration; every operation a face of upstream offers."""
+
+    def __init__(self, db: str | Path | None = None, config: Config | str | Path | None = None) -> None:
+        self.db_path = Path(db) if db is not None else default_db_path()
+        self._config = config if isinstance(config, Config) else None
+        self._config_path = Path(config) if isinstance(config, str | Path) else None
+        self._store: Store | None = None
+
+    # --- what it is opened on ---------------------------------------------------------------------
+    @property
+    def config(self) -> Config:
+        """config.toml, read once (ConfigError on the first use of a bad file)."""
+        if self._config is None:
+            self._config = load_config(self._config_path)
+        return self._config
+
+    @property
+    def store(self) -> Store:
+        """The read-write store (opened, and migrated, on first use)."""
+        if self._store is None or self._store.closed:
+            self._store = open_store(self.db_path)
+        return self._store
+
+    def reader(self) -> sqlite3.Connection:
+        """A read-only connection for queries (QueryError when there is no usable database)."""
+        from aggregator.store.reader import open_readonly
+
+        return open_readonly(self.db_path)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> Upstream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- following pages --------------------------------------------------------------------------
+    def add(self, url: str, *, platform: str | None = None, name: str | None = None,
+            provider_id: str | None = None, category: str | None = None) -> dict[str, Any]:
+        """Follow the page at ``url``, detecting its platform when not given; returns the provider row.
+
+        UserError for a URL that is not http(s), a page no adapter can read, an unknown platform or
+        an id already following another page."""
+        from aggregator.adapters import get_adapter, load_adapters, resolve_poll_url
+        from aggregator.catalog.ids import check_id, default_id
+        from aggregator.errors import AdapterError
+        from aggregator.http import check_url
+
+        try:
+            url = check_url(url)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        url = url.rstrip("/")
+        detected_name = None
+        found = None
+        if platform is None:
+            found = self.detect(url)
+            if found.verdict not in {"ok", "moved"} or not found.platform:
+                why = "; ".join(found.reasons[-2:]) if found.reasons else found.verdict
+                raise UserError(f"could not tell what platform serves {url} ({found.verdict}: {why}); "
+                                f"give --platform")
+            platform = found.platform
+            url = found.base_url or url
+            detected_name = found.name
+        elif platform not in load_adapters():
+            raise UserError(f"unknown platform {platform!r} (see: upstream platforms)")
+        try:
+            url = resolve_poll_url(get_adapter(platform), url, page_id=found.page_id if found else None,
+                                   api_url=found.api_url if found else None,
+                                   feed_url=found.feed_url if found else None)
+        except AdapterError as exc:
+            raise UserError(exc.reason) from None
+        name = name or detected_name
+        pid = check_id(provider_id or default_id(url, name))
+        store = self.store
+        existing = store.get_provider(pid)
+        if existing and existing["url"] != url:
+            raise UserError(f"id {pid!r} already follows {existing['url']}; choose another with --id")
+        store.add_provider(pid, name=name or (existing or {}).get("name") or pid, url=url, platform=platform,
+                           category=category)
+        return store.get_provider(pid)
+
+    def follow(self, names: Sequence[str]) -> list[Entry]:
+        """Follow catalog vendors by id, name or alias (all or none: CatalogError names the first
+        unknown or ambiguous one)."""
+        from aggregator.catalog.data import follow
+
+        return follow(self.store, names)
+
+    def follow_all(self) -> tuple[int, list[tuple[str, str]]]:
+        """Follow every catalog vendor not followed yet: (how many added, (id, why) of those skipped)."""
+        from aggregator.catalog.data import follow_all
+
+        return follow_all(self.store)
+
+    def unfollow(self, names: Sequence[str]) -> list[tuple[str, bool]]:
+        """Stop following by id or catalog name: (id, was it followed) for each."""
+        from aggregator.catalog.data import unfollow
+
+        return unfollow(self.store, names)
+
+    def remove(self, provider_ids: Sequence[str]) -> list[str]:
+        """Stop following these ids (all or none: UserError for one not followed); returns them."""
+        store = self.store
+        missing = [pid for pid in provider_ids if store.get_provider(pid) is None]
+        if missing:
+            raise UserError(f"not following {missing[0]!r}")
+        for pid in provider_ids:
+            store.remove_provider(pid)
+        return list(provider_ids)
+
+    def set_interval(self, provider_id: str, seconds: float | None, *, now: float) -> None:
+        """A provider's own interval (None: the platform's or the default)."""
+        from aggregator.poll.schedule import MIN_INTERVAL
+
+        if seconds is not None and not (MIN_INTERVAL <= seconds < float("inf")):
+            raise UserError(f"interval must be at least {MIN_INTERVAL:g} seconds, not {seconds:g}")
+        if not self.store.set_interval(provider_id, seconds, now=now):
+            raise UserError(f"not following {provider_id!r}")
+
+    def detect(self, url: str) -> Detection:
+        """Which platform serves ``url``, and why (network: the page and a few probes)."""
+        from aggregator.catalog.detect import detect_url
+
+        return detect_url(url, timeout=self.config.poll.timeout)
+
+    # --- polling ----------------------------------------------------------------------------------
+    def poll(self, provider_ids: Sequence[str] | None = None, *,
+             on_done: Callable[..., None] | None = None) -> PollReport:
+        """Poll followed providers once (all, or these ids), with the configured settings."""
+        from aggregator.http import run
+        from aggregator.poll.runner import poll_once
+
+        store = self.store
+        ids = list(provider_ids) if provider_ids else None
+        try:
+            store.providers(ids)
+        except KeyError as exc:
+            raise UserError(f"not following {exc.args[0]!r}") from None
+        return run(poll_once(store, ids, settings=self.config.poll, on_done=on_done))
+
+    def watch(self, **options: Any) -> WatchStats:
+        """Poll as pages fall due, until stopped (``aggregator.poll.watch.run_watch`` options)."""
+        from aggregator.poll.watch import run_watch
+
+        options.setdefault("settings", self.config.poll)
+        return run_watch(self.store, **options)
+
+    def deliver(self) -> Any:
+        """Send the notifications that are due; returns what was sent, retried and failed."""
+        from aggregator.http import run
+        from aggregator.notify.dispatch import deliver_pending
+
+        return run(deliver_pending(self.store))
+
+    # --- reading ----------------------------------------------------------------------------------
+    def status(self, provider_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Each provider's current snapshot, health and open notices, in the exported shape."""
+        from aggregator.store.reader import resolve_ids, status_json, status_rows
+
+        conn = self.reader()
+        try:
+            ids = resolve_ids(conn, list(provider_ids)) if provider_ids else None
+            return status_json(status_rows(conn, ids))
+        finally:
+            conn.close()
+
+    def history(self, provider: str | None = None, *, since: datetime | None = None,
+                limit: int | None = None) -> list[dict[str, Any]]:
+        """Events in log order (one provider's, or everyone's), in the exported shape."""
+        from aggregator.store.reader import history, resolve_ids
+
+        if limit is not None and limit < 1:
+            raise UserError(f"limit must be a positive number, not {limit}")
+        conn = self.reader()
+        try:
+            if provider is not None:
+                provider = resolve_ids(conn, [provider])[0]
+            return history(conn, provider, since=since, limit=limit)
+        finally:
+            conn.close()
+
+    def incidents(self, provider: str | None = None, *, since: datetime | None = None,
+                  open_only: bool = False, kind: str | None = "incident") -> list[dict[str, Any]]:
+        """Incidents (``kind="maintenance"``: maintenances; None: both), newest first."""
+        from aggregator.history.report import incident_rows
+        from aggregator.store.reader import resolve_ids
+
+        conn = self.reader()
+        try:
+            if provider is not None:
+                provider = resolve_ids(conn, [provider])[0]
+            return incident_rows(conn, provider, since=since, open_only=open_only, kind=kind)
+        finally:
+            conn.close()
+
+    def export(self, fmt: str = "json", *, providers: Sequence[str] = (), categories: Sequence[str] = (),
+               history: bool = False) -> bytes:
+        """The store as normalised JSON, NDJSON or Atom (``export_html`` writes the board)."""
+        from aggregator.history.export import export_bytes, select
+
+        conn = self.reader()
+        try:
+            return export_bytes(conn, fmt, select(conn, providers, categories), history=history)
+        finally:
+            conn.close()
+
+    def parse(self, platform: str, files: Sequence[Path], url: str | None = None) -> Snapshot:
+        """Normalise saved responses of ``platform`` offline (no database)."""
+        from aggregator.adapters import parse_files
+
+        return parse_files(platform, list(files), url)
+
+
+def open_upstream(db: str | Path | None = None, config: Config | str | Path | None = None) -> Upstream:
+    """An ``Upstream`` on the database ``db`` (default: ``$UPSTREAM_DB`` or the user data folder) and
+    the configuration ``config`` (a ``Config``, a path to a config.toml, or the default file)."""
+    return Upstream(db, config)

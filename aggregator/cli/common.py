@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,25 +27,40 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def default_db_path() -> Path:
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("upstream", appauthor=False)) / "upstream.db"
-
-
 def db_path(ctx: typer.Context) -> Path:
+    from aggregator.core import default_db_path
+
     root = ctx.find_root()
     obj = root.obj or {}
-    return Path(obj.get("db") or os.environ.get("UPSTREAM_DB") or default_db_path())
+    return Path(obj["db"]) if obj.get("db") else default_db_path()
+
+
+def upstream(ctx: typer.Context) -> Any:
+    """The command's ``Upstream`` (one per command), its config.toml already read: a bad file is
+    the same one-line error for every command."""
+    from aggregator.core import Upstream
+    from aggregator.errors import ConfigError
+
+    root = ctx.find_root()
+    obj = root.obj if isinstance(root.obj, dict) else {}
+    if obj.get("upstream") is None:
+        up = Upstream(db_path(ctx))
+        try:
+            up.config  # noqa: B018 - read now, so that it fails here and not halfway
+        except ConfigError as exc:
+            fail(str(exc))
+        obj["upstream"] = up
+        root.obj = obj
+    return obj["upstream"]
 
 
 def open_store(ctx: typer.Context) -> Any:
     """The read-write store (imports sqlite-utils and pydantic: only for commands that write)."""
-    from aggregator.core import open_store as open_database
     from aggregator.errors import StoreError
 
+    up = upstream(ctx)
     try:
-        return open_database(db_path(ctx))
+        return up.store
     except StoreError as exc:
         fail(str(exc))
     except OSError as exc:
@@ -55,17 +69,18 @@ def open_store(ctx: typer.Context) -> Any:
 
 def open_reader(ctx: typer.Context) -> Any:
     from aggregator.errors import OutdatedSchemaError, QueryError
-    from aggregator.store.reader import open_readonly
 
+    up = upstream(ctx)
     try:
-        return open_readonly(db_path(ctx))
+        return up.reader()
     except OutdatedSchemaError:
         # A database from before an upgrade of upstream: migrate it once (read-write), then read.
-        open_store(ctx).close()
+        open_store(ctx)
+        up.close()
     except QueryError as exc:
         fail(str(exc))
     try:
-        return open_readonly(db_path(ctx))
+        return up.reader()
     except QueryError as exc:
         fail(str(exc))
 

@@ -6,23 +6,21 @@ fast; the HTTP and parsing stack is imported inside the commands that fetch or p
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from aggregator.errors import UserError
+from aggregator.errors import UpstreamError
 
 try:  # typer >= 0.24 carries its own copy of click
     from typer._click import exceptions as click_errors
 except ImportError:  # pragma: no cover
     import click.exceptions as click_errors  # type: ignore[no-redef]
 
-from aggregator.catalog.ids import default_id
 from aggregator.cli import queries
-from aggregator.cli.common import console, fail, local_time, open_store, print_json, styled_status
+from aggregator.cli.common import console, fail, local_time, open_store, print_json, styled_status, upstream
 from aggregator.page.wording import describe_event, short_error
 
 app = typer.Typer(
@@ -47,51 +45,6 @@ def root(
 # add / poll
 # ------------------------------------------------------------------------------------------------
 
-def add_provider(store: Any, url: str, *, platform: str | None = None, name: str | None = None,
-                 provider_id: str | None = None, category: str | None = None) -> dict[str, Any]:
-    """Follow the page at ``url`` (detecting its platform when not given); returns the provider row."""
-    from aggregator.adapters import get_adapter, load_adapters, resolve_poll_url
-    from aggregator.errors import AdapterError
-    from aggregator.http import check_url
-
-    try:
-        url = check_url(url)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-    url = url.rstrip("/")
-    detected_name = None
-    found = None
-    if platform is None:
-        from aggregator.catalog.detect import detect_url
-
-        found = detect_url(url)
-        if found.verdict not in {"ok", "moved"} or not found.platform:
-            why = "; ".join(found.reasons[-2:]) if found.reasons else found.verdict
-            raise UserError(f"could not tell what platform serves {url} ({found.verdict}: {why}); "
-                            f"give --platform")
-        platform = found.platform
-        url = found.base_url or url
-        detected_name = found.name
-    elif platform not in load_adapters():
-        raise UserError(f"unknown platform {platform!r} (see: upstream platforms)")
-    try:
-        url = resolve_poll_url(get_adapter(platform), url, page_id=found.page_id if found else None,
-                               api_url=found.api_url if found else None,
-                               feed_url=found.feed_url if found else None)
-    except AdapterError as exc:
-        raise UserError(exc.reason) from None
-    name = name or detected_name
-    pid = provider_id or default_id(url, name)
-    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", pid):
-        raise UserError(f"bad id {pid!r}: use lowercase letters, digits, '.', '_' and '-'")
-    existing = store.get_provider(pid)
-    if existing and existing["url"] != url:
-        raise UserError(f"id {pid!r} already follows {existing['url']}; choose another with --id")
-    store.add_provider(pid, name=name or (existing or {}).get("name") or pid, url=url, platform=platform,
-                       category=category)
-    return store.get_provider(pid)
-
-
 @app.command("add")
 def add_command(
     ctx: typer.Context,
@@ -102,38 +55,36 @@ def add_command(
     category: Annotated[str | None, typer.Option(help="Category")] = None,
 ) -> None:
     """Follow a status page; prints its id."""
-    with open_store(ctx) as store:
-        try:
-            row = add_provider(store, url, platform=platform, name=name, provider_id=provider_id, category=category)
-        except UserError as exc:
-            fail(str(exc))
+    try:
+        row = upstream(ctx).add(url, platform=platform, name=name, provider_id=provider_id, category=category)
+    except UpstreamError as exc:
+        fail(str(exc))
     typer.echo(row["id"])
 
 
 @app.command("remove")
 def remove_command(ctx: typer.Context, ids: Annotated[list[str], typer.Argument(help="Provider ids")]) -> None:
     """Stop following providers (their event history is kept)."""
-    with open_store(ctx) as store:
-        for pid in ids:
-            if not store.remove_provider(pid):
-                fail(f"not following {pid!r}")
-            typer.echo(f"removed {pid}")
+    open_store(ctx)
+    try:
+        removed = upstream(ctx).remove(ids)
+    except UpstreamError as exc:
+        fail(str(exc))
+    for pid in removed:
+        typer.echo(f"removed {pid}")
 
 
-def run_poll(store: Any, ids: list[str] | None, show_progress: bool) -> Any:
+def run_poll(up: Any, ids: list[str] | None, show_progress: bool) -> Any:
     """Poll once with an optional progress bar; returns the PollReport."""
-    from aggregator.http import run
-    from aggregator.poll.runner import poll_once
-
     if not show_progress:
-        return run(poll_once(store, ids or None))
+        return up.poll(ids or None)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    total = len(store.providers(ids or None))
+    total = len(up.store.providers(ids or None))
     with Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console(stderr=True), transient=True) as progress:
         task = progress.add_task("poll", total=total)
-        return run(poll_once(store, ids or None, on_done=lambda *_: progress.advance(task)))
+        return up.poll(ids or None, on_done=lambda *_: progress.advance(task))
 
 
 @app.command("poll")
@@ -144,21 +95,21 @@ def poll_command(
     every: Annotated[bool, typer.Option("--all", help="Follow every vendor of the catalog first, then poll all")] = False,
 ) -> None:
     """Poll followed providers once. Exits 0 even when some pages were unreachable (they are listed)."""
-    with open_store(ctx) as store:
-        if every:
-            if ids:
-                fail("give provider ids or --all, not both")
-            from aggregator.catalog.data import follow_all
-
-            added, skipped = follow_all(store)
-            sys.stderr.write(f"following {added} more catalog vendors"
-                             + (f" ({len(skipped)} skipped: they need a page id or API URL)" if skipped else "")
-                             + "\n")
-        try:
-            store.providers(ids or None)
-        except KeyError as exc:
-            fail(f"not following {exc.args[0]!r}")
-        report = run_poll(store, ids, show_progress=sys.stderr.isatty() and not json_out)
+    up = upstream(ctx)
+    open_store(ctx)
+    if every:
+        if ids:
+            fail("give provider ids or --all, not both")
+        added, skipped = up.follow_all()
+        sys.stderr.write(f"following {added} more catalog vendors"
+                         + (f" ({len(skipped)} skipped: they need a page id or API URL)" if skipped else "")
+                         + "\n")
+    try:
+        report = run_poll(up, ids, show_progress=sys.stderr.isatty() and not json_out)
+    except UpstreamError as exc:
+        fail(str(exc))
+    finally:
+        up.close()
     if json_out:
         print_json({"polled": report.polled, "changed": report.changed, "unchanged": report.unchanged,
                     "unreachable": [{"provider": p, "error": e} for p, e in report.unreachable],
@@ -196,11 +147,11 @@ def parse_command(
     json_out: Annotated[bool, typer.Option("--json", help="Print the normalised snapshot as JSON")] = False,
 ) -> None:
     """Normalise saved responses offline (no database): how to check an adapter."""
-    from aggregator.adapters import parse_files
+    from aggregator.core import Upstream
     from aggregator.errors import ParseFilesError
 
     try:
-        snapshot = parse_files(platform, files, url)
+        snapshot = Upstream().parse(platform, files, url)
     except ParseFilesError as exc:
         fail(str(exc))
     if json_out:

@@ -77,8 +77,8 @@ def register(app: typer.Typer) -> None:
         """Set how often one provider is polled."""
         import time
 
-        from aggregator.cli.common import fail, open_store
-        from aggregator.poll.schedule import MIN_INTERVAL
+        from aggregator.cli.common import fail, open_store, upstream
+        from aggregator.errors import UpstreamError
 
         value: float | None
         if seconds.strip().lower() == "default":
@@ -88,9 +88,11 @@ def register(app: typer.Typer) -> None:
                 value = float(seconds)
             except ValueError:
                 fail(f"not a number of seconds: {seconds!r}")
-            if not value >= MIN_INTERVAL or value != value or value == float("inf"):
-                fail(f"interval must be at least {MIN_INTERVAL:g} seconds, not {seconds}")
-        with open_store(ctx) as store:
-            if not store.set_interval(provider, value, now=time.time()):
-                fail(f"not following {provider!r}")
+            if value != value:
+                fail(f"not a number of seconds: {seconds!r}")
+        open_store(ctx)
+        try:
+            upstream(ctx).set_interval(provider, value, now=time.time())
+        except UpstreamError as exc:
+            fail(str(exc))
         typer.echo(f"{provider}: every {value:g}s" if value is not None else f"{provider}: default interval")

@@ -62,6 +62,7 @@ class Store:
         """Open (and migrate) the database at ``path`` with the core tables and ``subsystems``'
         tables and event hooks; ``aggregator.core.open_store`` passes every installed subsystem."""
         self.path = Path(path)
+        self.closed = False
         self.conn = connect(self.path)
         self.db = sqlite_utils.Database(self.conn)
         self.subsystems = (CORE, *subsystems)
@@ -74,6 +75,7 @@ class Store:
         self.event_hooks = [sub.event_hook for sub in self.subsystems if sub.event_hook]
 
     def close(self) -> None:
+        self.closed = True
         self.conn.close()
 
     def __enter__(self) -> Store:
