@@ -202,10 +202,13 @@ class Upstream:
         return run(poll_once(store, ids, settings=self.config.poll, on_done=on_done))
 
     def watch(self, **options: Any) -> WatchStats:
-        """Poll as pages fall due, until stopped (``aggregator.poll.watch.run_watch`` options)."""
+        """Poll as pages fall due, until stopped, delivering notifications as they are queued
+        (``aggregator.poll.watch.run_watch`` options)."""
+        from aggregator.notify.dispatch import deliver_pending
         from aggregator.poll.watch import run_watch
 
         options.setdefault("settings", self.config.poll)
+        options.setdefault("deliver", deliver_pending)
         return run_watch(self.store, **options)
 
     def deliver(self) -> Any:

@@ -1,4 +1,5 @@
-"""Contract checks shared by the hosted-platform adapters (incident.io, Instatus, Better Stack,
+"""What the hosted-platform adapters keep beyond the contract of every adapter (tests/test_adapter_contract.py):
+HTML refusals by kind, wrongly typed values, and the corpus facts (incident.io, Instatus, Better Stack,
 status.io, Cachet, cState, Statuspal, Sorry, Hund, OpenStatus, StatusIQ, StatusHub)."""
 
 from __future__ import annotations
@@ -24,39 +25,6 @@ HTML = b"<!DOCTYPE html>\n<html><head><title>Acme</title></head><body><div id='a
 
 def fixture_files(platform: str) -> list[Path]:
     return sorted(p for p in (FIXTURES / platform).iterdir() if p.is_file())
-
-
-@pytest.mark.parametrize("platform", PLATFORMS)
-def test_declarations(platform: str) -> None:
-    adapter = get_adapter(platform)
-    assert adapter.platform == platform and adapter.title
-    assert adapter.reads <= READS
-    assert adapter.keys and len(set(adapter.keys)) == len(adapter.keys)
-
-
-@pytest.mark.parametrize("platform", PLATFORMS)
-def test_every_fixture_classifies_and_parses(platform: str) -> None:
-    adapter = get_adapter(platform)
-    files = fixture_files(platform)
-    assert files, f"no fixtures for {platform}"
-    for path in files:
-        key = adapter.classify(path.read_bytes(), path.name)
-        assert key in adapter.keys, path.name
-        snap = adapter.parse({key: path.read_bytes()}, "https://status.acme.example")
-        assert isinstance(snap, Snapshot) and snap.platform == platform
-        # Whatever an adapter reads, it says so in `reads`.
-        if snap.components:
-            assert "components" in adapter.reads
-        if any(c.group for c in snap.components):
-            assert "groups" in adapter.reads
-        if snap.incidents:
-            assert "incidents" in adapter.reads
-        if snap.maintenances:
-            assert "maintenances" in adapter.reads
-        if any(n.updates for n in [*snap.incidents, *snap.maintenances]):
-            assert "updates" in adapter.reads
-        if any(c.region for c in snap.components) or any(n.regions for n in [*snap.incidents, *snap.maintenances]):
-            assert "regions" in adapter.reads
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

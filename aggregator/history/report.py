@@ -35,8 +35,7 @@ from typing import Any
 import orjson
 
 from aggregator.errors import ReportError
-from aggregator.page.vocab import SEVERITY, ComponentStatus, Impact
-from aggregator.store.reader import iso_z
+from aggregator.page.vocab import SEVERITY, ComponentStatus, Impact, iso_z
 
 # The one ladder (aggregator.page.vocab); its StrEnum keys compare and hash as the stored words.
 STATUSES = tuple(s.value for s in (ComponentStatus.operational, ComponentStatus.under_maintenance,

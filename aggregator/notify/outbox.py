@@ -36,7 +36,7 @@ from aggregator.notify.render import summary_line
 from aggregator.notify.subscriptions import Subscription, load_subscriptions
 from aggregator.page.model import Event
 from aggregator.page.vocab import IMPACT_RANK, EventKind
-from aggregator.store.reader import iso_z as iso
+from aggregator.page.vocab import iso_z as iso
 
 log = logging.getLogger("upstream.notify")
 

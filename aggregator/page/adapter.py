@@ -108,6 +108,7 @@ class Adapter:
 
     def parse(self, bodies: Bodies, base_url: str | None = None) -> Snapshot:
         """Bodies (by endpoint key) to a Snapshot; raises only ``AdapterError``."""
+        self.check_keys(bodies)
         snapshot = self._guarded(self.build, bodies, base_url)
         update: dict[str, Any] = {}
         if snapshot.platform != self.platform:
@@ -126,6 +127,7 @@ class Adapter:
     def parse_parts(self, bodies: Bodies, base_url: str | None = None) -> PageParts | None:
         """``parse`` short of building a model per component: the parts ``parse`` would assemble,
         or None where this adapter (or this page) has no such form. Raises only ``AdapterError``."""
+        self.check_keys(bodies)
         parts = self._guarded(self.build_parts, bodies, base_url)
         if parts is None:
             return None

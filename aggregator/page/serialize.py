@@ -24,7 +24,7 @@ from aggregator.page.diff import first_sight as diff_first_sight
 from aggregator.page.model import Event, Incident, Maintenance, Snapshot
 from aggregator.page.parts import PageParts
 from aggregator.page.vocab import ComponentStatus
-from aggregator.store.reader import iso_z as iso
+from aggregator.page.vocab import iso_z as iso
 
 NoticeRows = tuple[tuple[Any, ...], list[tuple[Any, ...]]]  # (incidents row, incident_updates rows)
 

@@ -21,6 +21,11 @@ def to_utc(value: datetime) -> datetime:
 
 
 
+def iso_z(value: datetime | None) -> str | None:
+    """An aware time as the ISO 8601 UTC string ending in ``Z`` that the database and exports use."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
 class ComponentStatus(StrEnum):
     operational = "operational"
     under_maintenance = "under_maintenance"

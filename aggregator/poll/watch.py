@@ -38,17 +38,6 @@ DELIVERY_EVERY = 30.0  # seconds between looks for notifications queued by other
 DELIVERY_LIMIT = 200  # deliveries per call; more waiting means another call at once
 
 
-def notification_delivery() -> Deliver | None:
-    """``aggregator.notify.dispatch.deliver_pending`` when the notify subsystem is installed."""
-    try:
-        from aggregator.notify.dispatch import deliver_pending
-    except ModuleNotFoundError as exc:
-        if exc.name in {"aggregator.notify", "aggregator.notify.dispatch"}:
-            return None
-        raise
-    return deliver_pending
-
-
 @dataclass
 class WatchStats:
     """Counters since the last summary line (and in total)."""
@@ -82,14 +71,14 @@ def default_describe(provider: str, event: Event) -> str:
 async def watch(store: Store, *, settings: PollSettings | None = None, http: Any = None, clock: Clock = wall_clock,
                 rng: random.Random | None = None, max_cycles: int | None = None, log: Log = print,
                 describe: Callable[[str, Event], str] = default_describe, stop: asyncio.Event | None = None,
-                handle_signals: bool = True, deliver: Deliver | None | bool = True, once: bool = False) -> WatchStats:
+                handle_signals: bool = True, deliver: Deliver | None = None, once: bool = False) -> WatchStats:
     """Poll what is due until stopped (a signal, ``stop`` set) or ``max_cycles`` ticks that started
     polls; ``once``: poll what is due now (perhaps nothing), then return."""
     if once:
         max_cycles = 1
     settings = settings or PollSettings()
     stop = stop or asyncio.Event()
-    deliver_fn = notification_delivery() if deliver is True else (deliver or None)
+    deliver_fn = deliver
     stats = WatchStats()
     loop = asyncio.get_running_loop()
     installed: list[int] = []
@@ -210,4 +199,4 @@ def run_watch(store: Store, **kwargs: Any) -> WatchStats:
     return asyncio.run(watch(store, **kwargs))
 
 
-__all__ = ["PollReport", "WatchStats", "notification_delivery", "run_watch", "watch"]
+__all__ = ["PollReport", "WatchStats", "run_watch", "watch"]

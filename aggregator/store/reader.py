@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from aggregator.errors import OutdatedSchemaError, QueryError
+from aggregator.page.vocab import iso_z
 
 
 def open_readonly(path: str | Path) -> sqlite3.Connection:
@@ -126,11 +127,6 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     if when.tzinfo is None:
         when = when.astimezone()  # a bare date or time means the user's local zone
     return when.astimezone(UTC)
-
-
-def iso_z(value: datetime | None) -> str | None:
-    """An aware time as the ISO 8601 UTC string ending in ``Z`` that the database and exports use."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 def event_dict(row: dict[str, Any]) -> dict[str, Any]:

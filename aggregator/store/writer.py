@@ -26,8 +26,8 @@ from aggregator.page.diff import Notice, diff, vanished_notices
 from aggregator.page.model import Event, Incident, Maintenance, Snapshot
 from aggregator.page.serialize import NoticeRows, ParsedPage, notice_rows, prepare, snapshot_hash
 from aggregator.page.vocab import EventKind
+from aggregator.page.vocab import iso_z as iso
 from aggregator.store.connect import connect
-from aggregator.store.reader import iso_z as iso
 from aggregator.store.schema import CORE, Subsystem, migrate
 
 
