@@ -185,16 +185,21 @@ _NAMED_ENTITIES = frozenset(html.entities.name2codepoint) | {"apos"}
 _LEGACY_ENTITIES = frozenset(name for name in html.entities.html5 if not name.endswith(";"))
 _LEGACY_LENGTHS = sorted({len(name) for name in _LEGACY_ENTITIES}, reverse=True)
 
-_TOKEN_RE = re.compile(r"""
-    (?P<tag><(?P<end>/)?(?P<name>[a-zA-Z][a-zA-Z0-9]*)
-        (?P<attrs>(?:\s+[a-zA-Z_:][-.:a-zA-Z0-9_]*\s*=\s*(?:"[^"<>]*"|'[^'<>]*'))*)\s*(?P<slash>/)?>)
-  | (?P<lt><)
-  | &\#(?:(?P<dec>[0-9]{1,7})|[xX](?P<hex>[0-9a-fA-F]{1,6}));
-  | &(?P<entity>[a-zA-Z][-.a-zA-Z0-9]*+)(?P<semicolon>;?)
-  | (?P<amp>&)(?![a-zA-Z\#])
-  | (?P<other>&)
-""", re.X)
-
+# Every "<" and "&" with what follows it; each distinct token is classified once (_token).
+_SCAN_RE = re.compile(r"<[^<>]*>?|&(?:\#[xX]?[0-9a-zA-Z]*|[a-zA-Z][-.a-zA-Z0-9]*+)?;?")
+_TAG_RE = re.compile(r"""<(/?)([a-zA-Z][a-zA-Z0-9]*)
+    (?:\s+[a-zA-Z_:][-.:a-zA-Z0-9_]*\s*=\s*(?:"[^"<>]*"|'[^'<>]*'))*\s*(/?)>""", re.X)
+_BARE_TAG_RE = re.compile(r"</?[a-z][a-z0-9]*\s*/?>")
+_CHARREF_RE = re.compile(r"&\#(?:([0-9]{1,7})|[xX]([0-9a-fA-F]{1,6}));")
+# A token's meaning: None (an entity or character reference both readers read alike, or a tag
+# without attributes that nh3 keeps as it is and that opens nothing: <br>, <hr>), or
+# (name, is_end_tag, kept_as_is) for any other tag; kept_as_is: it has no attributes and nh3's
+# allow-list has it.
+Token = tuple[str, bool, bool] | None
+_TOKENS: dict[str, Token] = {}
+_DECLINED_TOKEN: Token = ("", True, False)  # cached for tokens that decline
+_CLEANED_VOID: Token = ("", False, False)  # a void tag nh3 rewrites (<img src=...>, <basefont>)
+_KEPT_TAGS = frozenset(nh3.ALLOWED_TAGS)
 
 def _plain_codepoint(code: int) -> bool:
     """A character reference both readers decode to the same character (no controls, no C1)."""
@@ -218,40 +223,73 @@ def _check_entity(name: str, semicolon: bool) -> None:
         raise _Decline
 
 
-def _check_markup(source: str) -> None:
-    """Decline markup that an HTML5 parser and sgmllib would turn into different text."""
+def _token(text: str) -> Token:
+    """What one "<..." or "&..." token is, or ``_DECLINED_TOKEN``."""
+    if text[0] == "<":
+        tag = _TAG_RE.fullmatch(text)
+        if tag is None:
+            return _DECLINED_TOKEN  # "<" that starts no well-formed tag, an unquoted attribute
+        name, is_end = tag.group(2).lower(), bool(tag.group(1))
+        if name in _DECLINED_ELEMENTS:
+            return _DECLINED_TOKEN
+        kept_as_is = name in _KEPT_TAGS and tag.group(2) == name and _BARE_TAG_RE.fullmatch(text) is not None
+        if name in _VOID_ELEMENTS:  # "<br>", "<br/>" and "<img ...>" open nothing
+            return None if kept_as_is and not is_end else _CLEANED_VOID
+        if tag.group(3) and not is_end:
+            return _DECLINED_TOKEN  # "<p/>": an HTML5 parser opens a <p>, feedparser writes <p></p>
+        return name, is_end, kept_as_is
+    if text in ("&", "&;"):
+        return None  # a bare ampersand
+    if text[1] == "#":
+        ref = _CHARREF_RE.fullmatch(text)
+        if ref is None:
+            return _DECLINED_TOKEN
+        code = int(ref.group(1)) if ref.group(1) else int(ref.group(2), 16)
+        return None if _plain_codepoint(code) else _DECLINED_TOKEN
+    semicolon = text[-1] == ";"
+    try:
+        _check_entity(text[1:-1] if semicolon else text[1:], semicolon)
+    except _Decline:
+        return _DECLINED_TOKEN
+    return None
+
+
+def _check_markup(source: str) -> bool:
+    """Decline markup that an HTML5 parser and sgmllib would turn into different text; True when
+    every tag in it is one that nh3 keeps as it is (lowercase, no attributes, on its allow-list)."""
+    kept_as_is = True
     open_elements: list[str] = []
-    for match in _TOKEN_RE.finditer(source):
-        kind = match.lastgroup
-        if match.group("tag") is not None:
-            name = match.group("name").lower()
-            if name in _DECLINED_ELEMENTS:
-                raise _Decline
-            if match.group("end"):
-                if name in _VOID_ELEMENTS:
-                    continue
-                if not open_elements or open_elements[-1] != name:
-                    raise _Decline  # a stray or mis-nested end tag: the two parsers repair it apart
-                open_elements.pop()
-                continue
-            if name in _VOID_ELEMENTS:
-                continue
-            if match.group("slash"):
-                raise _Decline  # "<p/>": an HTML5 parser opens a <p>, feedparser writes <p></p>
+    tokens = _TOKENS
+    for text in _SCAN_RE.findall(source):
+        try:
+            token = tokens[text]
+        except KeyError:
+            token = _token(text)
+            if len(tokens) < 4096:
+                tokens[text] = token
+        if token is None:
+            continue
+        if token is _DECLINED_TOKEN:
+            raise _Decline
+        name, is_end, kept = token
+        kept_as_is = kept_as_is and kept
+        if token is _CLEANED_VOID:
+            continue
+        if is_end:
+            if not open_elements or open_elements[-1] != name:
+                raise _Decline  # a stray or mis-nested end tag: the two parsers repair it apart
+            open_elements.pop()
+            continue
+        if open_elements:
             if (name in _CLOSES_P and "p" in open_elements) or (name == "a" and "a" in open_elements) \
                     or (name in _HEADINGS and not _HEADINGS.isdisjoint(open_elements)):
+                raise _Decline  # an HTML5 parser closes the open one first
+            if name in _LIST_PARENTS and open_elements[-1] not in _LIST_PARENTS[name]:
                 raise _Decline
-            if name in _LIST_PARENTS and (not open_elements or open_elements[-1] not in _LIST_PARENTS[name]):
-                raise _Decline
-            open_elements.append(name)
-        elif kind in ("dec", "hex"):
-            code = int(match.group("dec")) if kind == "dec" else int(match.group("hex"), 16)
-            if not _plain_codepoint(code):
-                raise _Decline
-        elif kind in ("entity", "semicolon"):
-            _check_entity(match.group("entity"), bool(match.group("semicolon")))
-        elif kind in ("lt", "other"):
+        elif name in _LIST_PARENTS:
             raise _Decline
+        open_elements.append(name)
+    return kept_as_is and not open_elements  # an HTML5 serializer would close what is left open
 
 
 def _check_text(source: str) -> None:
@@ -262,7 +300,9 @@ def _check_text(source: str) -> None:
         _check_markup(source)
 
 
-_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+# nh3's default allow-list of tags and attributes; links only to the web and to mail. One
+# cleaner for every call: building its options is most of a short value's cost.
+_CLEANER = nh3.Cleaner(url_schemes={"http", "https", "mailto"})
 
 
 def sanitize_html(source: str) -> str:
@@ -277,8 +317,9 @@ def sanitize_html(source: str) -> str:
         source = _repair(source)
     if not has_markup:
         return source
-    _check_markup(source)
-    return nh3.clean(source, url_schemes=set(_URL_SCHEMES)).strip()
+    if _check_markup(source):
+        return source  # nothing in it that nh3 would remove or rewrite: no attributes, known tags
+    return _CLEANER.clean(source).strip()
 
 
 # ------------------------------------------------------------------------------------------------
