@@ -56,7 +56,7 @@ from typing import Any
 
 import nh3
 
-from providers.base import parse_time, text_or_none
+from providers.base import parse_time, strip_html, text_or_none
 from providers.feed_model import FeedDocument, FeedEntry, make_entry
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -202,8 +202,9 @@ _CLEANED_VOID: Token = ("", False, False)  # a void tag nh3 rewrites (<img src=.
 _KEPT_TAGS = frozenset(nh3.ALLOWED_TAGS)
 
 def _plain_codepoint(code: int) -> bool:
-    """A character reference both readers decode to the same character (no controls, no C1)."""
-    return (code in (9, 10) or 0x20 <= code < 0x7F or 0xA0 <= code < 0xD800
+    """A character reference both readers decode to the same character (no controls; the C1
+    range as windows-1252 reads it, as HTML5 and feedparser do)."""
+    return (code in (9, 10) or 0x20 <= code < 0x7F or code in _CP1252 or 0xA0 <= code < 0xD800
             or (0xE000 <= code <= 0x10FFFF and not 0xFDD0 <= code <= 0xFDEF and code & 0xFFFE != 0xFFFE))
 
 
@@ -540,9 +541,12 @@ class _Entry:
         self.tags: list[list[str | None]] = []
 
     def build(self) -> FeedEntry | None:
-        return make_entry(link=text_or_none(self.link), raw_id=self.id, title=self.title or "",
-                          html=_entry_html(self.content, self.summary), published=self.published,
-                          updated=self.updated, terms=[tag[0] for tag in self.tags])
+        link = text_or_none(self.link)
+        html = _entry_html(self.content, self.summary)
+        if html and text_or_none(self.id) is None and link is None and not strip_html(self.title):
+            raise _Decline  # the entry's id would be the start of its HTML, which is nh3's here
+        return make_entry(link=link, raw_id=self.id, title=self.title or "", html=html,
+                          published=self.published, updated=self.updated, terms=[tag[0] for tag in self.tags])
 
 
 class _Channel:
