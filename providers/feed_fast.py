@@ -38,9 +38,11 @@ Security: this module never gives expat a DTD. It runs after ``providers.feed`` 
 declaring entities, and declines on its own any body containing ``<!DOCTYPE`` (searched in a body
 already known to be UTF-8 without NUL bytes, so no other encoding can hide one) before expat is
 called; ``xml.etree`` fetches no external resource. Every HTML value it puts in a ``FeedEntry``
-went through ``nh3.clean`` with its default allow-list of tags and attributes, URLs restricted to
-http, https and mailto, so it holds no script, no event-handler attribute and no ``javascript:``
-link; text constructs typed as plain text are taken only when they hold no ``<`` at all.
+went through nh3 (its default allow-list of tags and attributes, URLs restricted to http, https
+and mailto), or is made only of text, entity references and closed tags without attributes
+from that same allow-list, which nh3 would keep as they are; either way it holds no script, no
+event-handler attribute and no ``javascript:`` link. Text constructs typed as plain text are
+taken only when they hold no ``<`` at all, and titles only without markup.
 """
 
 from __future__ import annotations
