@@ -1,9 +1,9 @@
 """A fast reader for ordinary RSS 2.0 and Atom 1.0 feeds: the ``FeedDocument`` feedparser's path gives.
 
 feedparser spends most of its time in Python-level SAX callbacks and in its sgmllib-based HTML
-sanitizer. This reader parses with the C ``xml.etree`` (expat) and sanitizes entry HTML with
-``nh3`` (the Rust ``ammonia`` sanitizer), and builds ``providers.feed_model.FeedDocument``
-directly. It uses no private part of feedparser or of any other package.
+sanitizer. This reader parses with the C ``xml.etree`` (expat), sanitizes entry HTML with
+``nh3`` (the Rust ``ammonia`` sanitizer; ``providers.feed_html`` checks it first) and builds
+``providers.feed_model.FeedDocument`` directly. It uses no private part of feedparser or of any other package.
 
 What it gives is what ``providers.feed`` builds from feedparser's result, value for value, except
 the sanitized HTML, which is ammonia's serialization instead of feedparser's (``<br>`` for
@@ -48,17 +48,17 @@ taken only when they hold no ``<`` at all, and titles only without markup.
 from __future__ import annotations
 
 import codecs
-import contextlib
-import html.entities
 import io
 import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
 
-import nh3
-
 from providers.base import parse_time, strip_html, text_or_none
+from providers.feed_html import Decline as _Decline
+from providers.feed_html import check_text as _check_text
+from providers.feed_html import repair as _repair
+from providers.feed_html import sanitize_html
 from providers.feed_model import FeedDocument, FeedEntry, make_entry
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -68,10 +68,6 @@ DC_NS = "http://purl.org/dc/elements/1.1/"
 _CONTENT = "{" + CONTENT_NS + "}"
 _DC = "{" + DC_NS + "}"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-
-
-class _Decline(Exception):
-    """Raised anywhere below to hand the body to feedparser."""
 
 
 # ------------------------------------------------------------------------------------------------
@@ -133,20 +129,6 @@ def _parse(body: bytes) -> ET.Element:
 # Text values as feedparser leaves them
 # ------------------------------------------------------------------------------------------------
 
-# The C1 controls as windows-1252 reads their bytes (feedparser maps them so in every value).
-_CP1252 = {code: bytes([code]).decode("cp1252") for code in range(0x80, 0xA0)
-           if code not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)}
-
-
-def _repair(text: str) -> str:
-    """feedparser's last steps for every text value: undo UTF-8 read as latin-1, map cp1252."""
-    if text.isascii():
-        return text
-    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
-        text = text.encode("iso-8859-1").decode("utf-8")
-    return text.translate(_CP1252)
-
-
 _EXTRA_SLASHES_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)/+")
 
 
@@ -157,173 +139,6 @@ def _resolve(uri: str) -> str:
 
 
 _LINK_ENTITY_RE = re.compile("&([A-Za-z0-9_]+);")
-
-# ------------------------------------------------------------------------------------------------
-# HTML: checked for what both HTML readers read alike, then sanitized by nh3
-# ------------------------------------------------------------------------------------------------
-
-# Elements whose content an HTML5 parser does not read as ordinary markup, which it moves or
-# closes by rules of their own, or which feedparser drops with their text.
-_DECLINED_ELEMENTS = frozenset({
-    "script", "style", "applet", "svg", "math", "iframe", "noscript", "noembed", "noframes", "xmp",
-    "textarea", "title", "plaintext", "template", "object", "embed", "frameset", "frame", "html",
-    "head", "body", "meta", "link", "base", "form", "button", "select", "option", "optgroup",
-    "input", "keygen", "table", "caption", "colgroup", "col", "tbody", "thead", "tfoot", "tr",
-    "td", "th", "nobr", "image", "isindex", "listing", "pre", "param", "source", "track",
-    "marquee", "ruby", "rb", "rp", "rt", "rtc",
-})
-_VOID_ELEMENTS = frozenset({"br", "img", "hr", "wbr", "area", "basefont", "bgsound", "spacer"})
-# Start tags that close an open <p> in an HTML5 parser (sgmllib leaves it open).
-_CLOSES_P = frozenset({
-    "address", "article", "aside", "blockquote", "center", "details", "dialog", "dir", "div", "dl",
-    "fieldset", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header",
-    "hgroup", "hr", "main", "menu", "nav", "ol", "p", "search", "section", "summary", "ul",
-})
-_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-# List items are read alike only directly inside their list.
-_LIST_PARENTS = {"li": frozenset({"ul", "ol", "menu"}), "dd": frozenset({"dl"}), "dt": frozenset({"dl"})}
-_NAMED_ENTITIES = frozenset(html.entities.name2codepoint) | {"apos"}
-# The names an HTML5 parser decodes without a ';' ("&copy2" reads "©2"), longest first.
-_LEGACY_ENTITIES = frozenset(name for name in html.entities.html5 if not name.endswith(";"))
-_LEGACY_LENGTHS = sorted({len(name) for name in _LEGACY_ENTITIES}, reverse=True)
-
-# Every "<" and "&" with what follows it; each distinct token is classified once (_token).
-_SCAN_RE = re.compile(r"<[^<>]*>?|&(?:\#[xX]?[0-9a-zA-Z]*|[a-zA-Z][-.a-zA-Z0-9]*+)?;?")
-_TAG_RE = re.compile(r"""<(/?)([a-zA-Z][a-zA-Z0-9]*)
-    (?:\s+[a-zA-Z_:][-.:a-zA-Z0-9_]*\s*=\s*(?:"[^"<>]*"|'[^'<>]*'))*\s*(/?)>""", re.X)
-_BARE_TAG_RE = re.compile(r"</?[a-z][a-z0-9]*\s*/?>")
-_CHARREF_RE = re.compile(r"&\#(?:([0-9]{1,7})|[xX]([0-9a-fA-F]{1,6}));")
-# A token's meaning: None (an entity or character reference both readers read alike, or a tag
-# without attributes that nh3 keeps as it is and that opens nothing: <br>, <hr>), or
-# (name, is_end_tag, kept_as_is) for any other tag; kept_as_is: it has no attributes and nh3's
-# allow-list has it.
-Token = tuple[str, bool, bool] | None
-_TOKENS: dict[str, Token] = {}
-_DECLINED_TOKEN: Token = ("", True, False)  # cached for tokens that decline
-_CLEANED_VOID: Token = ("", False, False)  # a void tag nh3 rewrites (<img src=...>, <basefont>)
-_KEPT_TAGS = frozenset(nh3.ALLOWED_TAGS)
-
-def _plain_codepoint(code: int) -> bool:
-    """A character reference both readers decode to the same character (no controls; the C1
-    range as windows-1252 reads it, as HTML5 and feedparser do)."""
-    return (code in (9, 10) or 0x20 <= code < 0x7F or code in _CP1252 or 0xA0 <= code < 0xD800
-            or (0xE000 <= code <= 0x10FFFF and not 0xFDD0 <= code <= 0xFDEF and code & 0xFFFE != 0xFFFE))
-
-
-def _check_entity(name: str, semicolon: bool) -> None:
-    """``&name;`` or ``&name``: declined unless both readers give the same text for it."""
-    if semicolon:
-        if name not in _NAMED_ENTITIES:
-            raise _Decline  # feedparser writes "&amp;name" and drops the ';'
-        return
-    # Without ';' feedparser decodes a known name ("&amp,") and keeps any other as text ("Q&A,");
-    # an HTML5 parser decodes the longest legacy name the text starts with ("&notit").
-    legacy = next((name[:n] for n in _LEGACY_LENGTHS if name[:n] in _LEGACY_ENTITIES), None)
-    if legacy is None:
-        if name in _NAMED_ENTITIES:
-            raise _Decline
-    elif legacy != name or name not in _NAMED_ENTITIES:
-        raise _Decline
-
-
-def _token(text: str) -> Token:
-    """What one "<..." or "&..." token is, or ``_DECLINED_TOKEN``."""
-    if text[0] == "<":
-        tag = _TAG_RE.fullmatch(text)
-        if tag is None:
-            return _DECLINED_TOKEN  # "<" that starts no well-formed tag, an unquoted attribute
-        name, is_end = tag.group(2).lower(), bool(tag.group(1))
-        if name in _DECLINED_ELEMENTS:
-            return _DECLINED_TOKEN
-        kept_as_is = name in _KEPT_TAGS and tag.group(2) == name and _BARE_TAG_RE.fullmatch(text) is not None
-        if name in _VOID_ELEMENTS:  # "<br>", "<br/>" and "<img ...>" open nothing
-            return None if kept_as_is and not is_end else _CLEANED_VOID
-        if tag.group(3) and not is_end:
-            return _DECLINED_TOKEN  # "<p/>": an HTML5 parser opens a <p>, feedparser writes <p></p>
-        return name, is_end, kept_as_is
-    if text in ("&", "&;"):
-        return None  # a bare ampersand
-    if text[1] == "#":
-        ref = _CHARREF_RE.fullmatch(text)
-        if ref is None:
-            return _DECLINED_TOKEN
-        code = int(ref.group(1)) if ref.group(1) else int(ref.group(2), 16)
-        return None if _plain_codepoint(code) else _DECLINED_TOKEN
-    semicolon = text[-1] == ";"
-    try:
-        _check_entity(text[1:-1] if semicolon else text[1:], semicolon)
-    except _Decline:
-        return _DECLINED_TOKEN
-    return None
-
-
-def _check_markup(source: str) -> bool:
-    """Decline markup that an HTML5 parser and sgmllib would turn into different text; True when
-    every tag in it is one that nh3 keeps as it is (lowercase, no attributes, on its allow-list)."""
-    kept_as_is = True
-    open_elements: list[str] = []
-    tokens = _TOKENS
-    for text in _SCAN_RE.findall(source):
-        try:
-            token = tokens[text]
-        except KeyError:
-            token = _token(text)
-            if len(tokens) < 4096:
-                tokens[text] = token
-        if token is None:
-            continue
-        if token is _DECLINED_TOKEN:
-            raise _Decline
-        name, is_end, kept = token
-        kept_as_is = kept_as_is and kept
-        if token is _CLEANED_VOID:
-            continue
-        if is_end:
-            if not open_elements or open_elements[-1] != name:
-                raise _Decline  # a stray or mis-nested end tag: the two parsers repair it apart
-            open_elements.pop()
-            continue
-        if open_elements:
-            if (name in _CLOSES_P and "p" in open_elements) or (name == "a" and "a" in open_elements) \
-                    or (name in _HEADINGS and not _HEADINGS.isdisjoint(open_elements)):
-                raise _Decline  # an HTML5 parser closes the open one first
-            if name in _LIST_PARENTS and open_elements[-1] not in _LIST_PARENTS[name]:
-                raise _Decline
-        elif name in _LIST_PARENTS:
-            raise _Decline
-        open_elements.append(name)
-    return kept_as_is and not open_elements  # an HTML5 serializer would close what is left open
-
-
-def _check_text(source: str) -> None:
-    """Text outside markup: the same entity rules, and no ``<`` at all."""
-    if "<" in source:
-        raise _Decline
-    if "&" in source:
-        _check_markup(source)
-
-
-# nh3's default allow-list of tags and attributes; links only to the web and to mail. One
-# cleaner for every call: building its options is most of a short value's cost.
-_CLEANER = nh3.Cleaner(url_schemes={"http", "https", "mailto"})
-
-
-def sanitize_html(source: str) -> str:
-    """Entry HTML as the fast reader stores it: checked (``_Decline``), repaired, sanitized by nh3."""
-    source = source.strip()
-    if "\r" in source or "<!" in source or "<?" in source:
-        raise _Decline  # a CR that XML kept (&#13;), comments, declarations, CDATA, PIs
-    has_markup = "<" in source or "&" in source
-    if not source.isascii():
-        if has_markup and max(map(ord, source)) <= 0xFF:
-            raise _Decline  # feedparser repairs after sanitizing: dropped markup could join bytes
-        source = _repair(source)
-    if not has_markup:
-        return source
-    if _check_markup(source):
-        return source  # nothing in it that nh3 would remove or rewrite: no attributes, known tags
-    return _CLEANER.clean(source).strip()
-
 
 # ------------------------------------------------------------------------------------------------
 # Elements

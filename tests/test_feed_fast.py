@@ -556,7 +556,9 @@ def private_names_used(path: Path) -> set[str]:
 def test_the_fast_reader_uses_no_private_part_of_another_package() -> None:
     assert private_names_used(REPO / "providers" / "feed_fast.py") == set()
     assert private_names_used(REPO / "providers" / "feed_model.py") == set()
-    imports = [node for node in ast.walk(ast.parse((REPO / "providers" / "feed_fast.py").read_text()))
+    assert private_names_used(REPO / "providers" / "feed_html.py") == set()
+    imports = [node for name in ("feed_fast.py", "feed_html.py", "feed_model.py")
+               for node in ast.walk(ast.parse((REPO / "providers" / name).read_text()))
                if isinstance(node, ast.Import | ast.ImportFrom)]
     names = {a.name for node in imports for a in node.names} | {getattr(node, "module", None) for node in imports}
     assert not any(name and name.startswith("feedparser") for name in names)
