@@ -2,16 +2,15 @@
 
 How a feed is read (``read_feed``): after its checks (empty body, the DTD/entity refusal, an
 HTML page or JSON where a feed was expected), an ordinary RSS 2.0 or Atom 1.0 body is read by
-``providers.feed_fast`` on the C ``xml.etree`` parser, which gives the ``FeedDocument`` that
-feedparser would give (its sanitized HTML included) five to ten times faster: 0.2 ms instead of
-1.8 ms for a 4 KB incident.io-style Atom feed, 1.5 ms instead of 11 ms for a 55 KB Statuspage
-history. It declines, and feedparser reads the body as before, on anything it is not sure of:
-another format or version (RSS 0.9x/1.0, Atom 0.3), an encoding other than UTF-8 (or ASCII),
-any ``<!DOCTYPE``, ``xml:base``, ``type="xhtml"``, elements or namespaces it does not know,
-repeated single-valued elements, expat errors, and HTML that feedparser's sanitizer would change
-in ways it does not reproduce (the text of ``script``/``style``/``applet``, SVG/MathML,
-comments, ``style`` attributes, ...). ``FAST_PATH = False`` (or ``read_feed(body, fast=False)``)
-always uses feedparser.
+``providers.feed_fast`` (the C ``xml.etree`` parser, entry HTML sanitized by ``nh3``), which gives
+the ``FeedDocument`` built here from feedparser's result, with the same titles, links, times and
+text, several times faster (``benchmarks/feed_readers.py``). It declines, and feedparser reads
+the body as before, on anything it is not sure of: another format or version (RSS 0.9x/1.0,
+Atom 0.3), an encoding other than UTF-8 (or ASCII), any ``<!DOCTYPE``, ``xml:base``,
+``type="xhtml"``, elements or namespaces it does not know, repeated single-valued elements,
+expat errors, dates it cannot read, and HTML that feedparser's sgmllib and an HTML5 parser would
+read into different text (``script``/``style``, tables, comments, stray end tags, ...).
+``FAST_PATH = False`` (or ``read_feed(body, fast=False)``) always uses feedparser.
 
 A feed knows no page-wide status, so each entry's state is read from whatever the publisher put in
 it, most specific first:
@@ -40,7 +39,7 @@ entities is therefore refused (``check_feed_safety``) before either reader sees 
 are always handed to feedparser as a stream, never as a string it might take for a URL or a file
 name. The fast reader runs only after that refusal and never gives expat a DTD at all: it
 declines any body that is not UTF-8 without NUL bytes or that contains ``<!DOCTYPE`` anywhere,
-before parsing; ``xml.etree`` fetches nothing.
+before parsing; ``xml.etree`` fetches nothing. Its entry HTML has been through ``nh3.clean``.
 """
 
 from __future__ import annotations
@@ -48,13 +47,12 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import feedparser
-from feedparser.datetimes import _parse_date
 
 from aggregator.page.adapter import (
     Adapter,
@@ -85,11 +83,8 @@ from aggregator.page.vocab import (
     component_status,
     worst_status,
 )
-
-try:
-    from providers.feed_fast import read_plain_feed
-except ImportError:  # a feedparser release without the internals the fast reader copies: feedparser only
-    read_plain_feed = None
+from providers.feed_fast import read_feed_fast
+from providers.feed_model import FeedDocument, FeedEntry, make_entry
 
 FEED_ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.5"
 
@@ -98,34 +93,6 @@ Notice = Incident | Maintenance
 # ------------------------------------------------------------------------------------------------
 # Reading a feed safely
 # ------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class FeedEntry:
-    """One RSS item / Atom entry, reduced to what status logic needs."""
-
-    id: str
-    title: str
-    link: str | None
-    html: str
-    published: datetime | None
-    updated: datetime | None
-    categories: tuple[str, ...] = ()
-
-    @property
-    def reference_time(self) -> datetime | None:
-        """The time a year-less stamp in this entry is read against."""
-        return self.published or self.updated
-
-
-@dataclass(frozen=True, slots=True)
-class FeedDocument:
-    title: str | None
-    link: str | None
-    updated: datetime | None
-    generator: str | None
-    version: str
-    entries: list[FeedEntry] = field(default_factory=list)
 
 
 _DTD_ENTITY_RE = re.compile(r"<!ENTITY", re.I)
@@ -193,39 +160,6 @@ def read_feed(body: bytes, *, fast: bool | None = None) -> FeedDocument:
     )
 
 
-def read_feed_fast(body: bytes) -> FeedDocument | None:
-    """The ``FeedDocument`` feedparser would give, for an ordinary RSS 2.0 / Atom 1.0 body; None
-    when the body is anything else (see ``providers.feed_fast``; it never sees a DTD)."""
-    plain = read_plain_feed(body) if read_plain_feed is not None else None
-    if plain is None:
-        return None
-    entries = [_make_entry(
-        link=text_or_none(e.link),
-        raw_id=e.id,
-        title=e.title or "",
-        html=e.html,
-        published=_fast_time(e.published),
-        updated=_fast_time(e.updated),
-        terms=[tag[0] for tag in e.tags],
-    ) for e in plain.entries]
-    return FeedDocument(
-        title=text_or_none(plain.title),
-        link=text_or_none(plain.link),
-        updated=parse_time(plain.updated or plain.published),
-        generator=text_or_none(plain.generator),
-        version=plain.version,
-        entries=[e for e in entries if e is not None],
-    )
-
-
-def _fast_time(value: str | None) -> datetime | None:
-    # As _entry reads feedparser's "published"/"published_parsed" pair: the parsed half is
-    # feedparser's own date parser on the same string, only needed when parse_time gives up.
-    if value is None:
-        return None
-    return parse_time(value) or _struct_time(_parse_date(value))
-
-
 def _html_instead_of_feed(body: bytes) -> AdapterError:
     error = classify_html(body)
     if isinstance(error, NotJSONError):  # a plain web page: say "feed", not "JSON"
@@ -236,7 +170,7 @@ def _html_instead_of_feed(body: bytes) -> AdapterError:
 def _entry(raw: Any) -> FeedEntry | None:
     # dict.get: FeedParserDict maps "updated" to "published" (with a warning) when absent.
     contents = [c.get("value") for c in raw.get("content") or [] if c.get("value")]
-    return _make_entry(
+    return make_entry(
         link=text_or_none(raw.get("link")),
         raw_id=dict.get(raw, "id"),
         title=str(raw.get("title") or ""),
@@ -244,26 +178,6 @@ def _entry(raw: Any) -> FeedEntry | None:
         published=parse_time(dict.get(raw, "published")) or _struct_time(dict.get(raw, "published_parsed")),
         updated=parse_time(dict.get(raw, "updated")) or _struct_time(dict.get(raw, "updated_parsed")),
         terms=[tag.get("term") for tag in raw.get("tags") or []],
-    )
-
-
-def _make_entry(link: str | None, raw_id: Any, title: str, html: str, published: datetime | None,
-                updated: datetime | None, terms: Iterable[Any]) -> FeedEntry | None:
-    """One entry from the values both readers take from a feed (feedparser's names)."""
-    entry_id = text_or_none(raw_id) or link
-    title = strip_html(title)
-    if entry_id is None:
-        if not title and not html:
-            return None
-        entry_id = title or html[:80]
-    return FeedEntry(
-        id=entry_id,
-        title=" ".join(title.split()),
-        link=link,
-        html=html,
-        published=published,
-        updated=updated,
-        categories=tuple(t for t in (text_or_none(term) for term in terms) if t),
     )
 
 

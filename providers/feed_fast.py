@@ -1,106 +1,85 @@
-"""A fast reader for ordinary RSS 2.0 and Atom 1.0 feeds that gives what feedparser gives.
+"""A fast reader for ordinary RSS 2.0 and Atom 1.0 feeds: the ``FeedDocument`` feedparser's path gives.
 
 feedparser spends most of its time in Python-level SAX callbacks and in its sgmllib-based HTML
-sanitizer. This module parses with the C ``xml.etree`` (expat, no DTD) and reproduces, for the
-small part of the format space that status pages use, exactly the values ``providers.feed``
-reads from feedparser's result: the version string; the channel's title, link, updated,
-published and generator; each entry's id, link, title, HTML (content, else summary), published,
-updated and category terms. Text goes through the same steps as in feedparser's ``_FeedParserMixin.pop``
-(strip, relative-URI fixing, HTML sanitizing, the latin-1/UTF-8 and cp1252 repairs, the link
-``&amp;`` fixes), and HTML is re-serialised as ``feedparser.sanitizer._sanitize_html`` would.
+sanitizer. This reader parses with the C ``xml.etree`` (expat), sanitizes entry HTML with
+``nh3`` (the Rust ``ammonia`` sanitizer; ``providers.feed_html`` checks it first) and builds
+``providers.feed_model.FeedDocument`` directly. It uses no private part of feedparser or of any other package.
 
-It works from an allow-list: any element, attribute, namespace, encoding or HTML construct it
-has not been written for makes it decline (``read_plain_feed`` returns None) and the caller
-uses feedparser. It declines in particular on
+What it gives is what ``providers.feed`` builds from feedparser's result, value for value, except
+the sanitized HTML, which is ammonia's serialization instead of feedparser's (``<br>`` for
+``<br />``, ``&amp;``/``&nbsp;`` where feedparser kept other entity forms): the text in it, and so
+every title, status, time, link and update body taken from it, is the same. The few feedparser
+steps that change values are re-done here from what they do: the latin-1/UTF-8 and cp1252 repairs
+of text, the extra slashes after ``scheme://`` in links, the ``&amp;`` fixes in RSS links, which
+link and id stand in for which, which text constructs are HTML.
+
+It works from an allow-list: any element, attribute, namespace, encoding or markup it has not
+been written for makes it decline (``read_feed_fast`` returns None) and the caller uses
+feedparser. It declines in particular on
 
 * bodies that are not UTF-8 (or declared US-ASCII and pure ASCII), carry NUL bytes, a
   non-UTF-8 BOM, an XML declaration other than version 1.0, or any ``<!DOCTYPE``;
 * anything expat cannot parse (undeclared entities, bad nesting, junk after the root);
 * roots other than ``{http://www.w3.org/2005/Atom}feed`` and ``<rss version="2.0"><channel>``
-  (RSS 0.9x/1.0 and Atom 0.3 stay with feedparser), and namespace declarations that make
-  feedparser pick another version or map a prefix it reads elsewhere;
+  (RSS 0.9x/1.0 and Atom 0.3 stay with feedparser), namespaces that make feedparser pick another
+  version, and the prefixes ``content``, ``dc`` and ``atom`` bound to anything but their usual
+  namespaces;
 * ``xml:base`` / ``base`` attributes, elements or attributes off the allow-list, repeated
   single-valued elements, markup inside text constructs (``type="xhtml"``), content types other
-  than text and HTML (``src``, base64);
-* HTML in entries that feedparser's sanitizer would treat in ways not reproduced here: elements
-  whose text it drops (``script``, ``style``, ``applet``: ``unacceptable_elements_with_end_tag``),
-  SVG and MathML, comments, processing instructions, declarations and CDATA sections, ``style``
-  attributes, unquoted or value-less attributes, ``<`` starting anything but a well-formed tag.
+  than text and HTML (``src``, base64), dates that ``aggregator.page.adapter.parse_time`` cannot read;
+* markup that an HTML5 parser (ammonia's) and feedparser's sgmllib would read into different
+  text: elements whose content is not ordinary markup (``script``, ``style``, ``textarea``,
+  ``svg``, ``math``, ``iframe``, tables, forms, ...), comments, CDATA, processing instructions,
+  ``<`` that does not start a well-formed tag, unquoted attributes, end tags that do not close
+  the open element, blocks opened inside ``<p>``, ``&`` that is not a known entity or a character
+  reference with its ``;``, mis-decoded UTF-8 next to markup, ``<`` in titles.
 
-Security: this module never sees a DTD. It is meant to run after ``providers.feed`` has refused
-bodies declaring entities, and it declines on its own on any ``<!DOCTYPE`` (searched in a body
+Security: this module never gives expat a DTD. It runs after ``providers.feed`` has refused bodies
+declaring entities, and declines on its own any body containing ``<!DOCTYPE`` (searched in a body
 already known to be UTF-8 without NUL bytes, so no other encoding can hide one) before expat is
-called. ``xml.etree`` does not fetch external resources.
+called; ``xml.etree`` fetches no external resource. Every HTML value it puts in a ``FeedEntry``
+went through nh3 (its default allow-list of tags and attributes, URLs restricted to http, https
+and mailto), or is made only of text, entity references and closed tags without attributes
+from that same allow-list, which nh3 would keep as they are; either way it holds no script, no
+event-handler attribute and no ``javascript:`` link. Text constructs typed as plain text are
+taken only when they hold no ``<`` at all, and titles only without markup.
 """
 
 from __future__ import annotations
 
 import codecs
-import contextlib
-import html.entities
 import io
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-import feedparser
-from feedparser.encodings import RE_XML_PI_ENCODING
-from feedparser.html import _BaseHTMLProcessor, _cp1252
-from feedparser.mixin import _FeedParserMixin
-from feedparser.sanitizer import _HTMLSanitizer
-from feedparser.urls import _urljoin, make_safe_absolute_uri
-
-# What is reproduced here was read in, and is tested against, feedparser 6.0.x: another release
-# may sanitize or map differently, so until it has been checked again every body goes to it.
-VERIFIED_FEEDPARSER = feedparser.__version__.startswith("6.0.")
+from aggregator.page.reading import parse_time, strip_html, text_or_none
+from providers.feed_html import Decline as _Decline
+from providers.feed_html import check_text as _check_text
+from providers.feed_html import repair as _repair
+from providers.feed_html import sanitize_html
+from providers.feed_model import FeedDocument, FeedEntry, make_entry
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _ATOM = "{" + ATOM_NS + "}"
-_CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
-_DC = "{http://purl.org/dc/elements/1.1/}"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+_CONTENT = "{" + CONTENT_NS + "}"
+_DC = "{" + DC_NS + "}"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
-@dataclass(slots=True)
-class PlainEntry:
-    """The raw strings feedparser would store for one entry (None where it stores nothing)."""
-
-    id: str | None = None
-    link: str | None = None
-    title: str | None = None
-    # What providers.feed reads as the entry's HTML: the first content value when it is not
-    # empty, else the summary (feedparser's "summary" is the description, else a copy of the
-    # content). Unused summaries are not sanitized.
-    html: str = ""
-    published: str | None = None
-    updated: str | None = None
-    tags: list[list[str | None]] = field(default_factory=list)  # [term, scheme, label]
-
-
-@dataclass(slots=True)
-class PlainFeed:
-    version: str
-    title: str | None = None
-    link: str | None = None
-    updated: str | None = None
-    published: str | None = None
-    generator: str | None = None
-    entries: list[PlainEntry] = field(default_factory=list)
-
-
-class _Decline(Exception):
-    """Raised anywhere below to hand the body to feedparser."""
-
-
 # ------------------------------------------------------------------------------------------------
-# The body: encoding, declaration, DOCTYPE
+# The body: encoding, declaration, DOCTYPE, namespaces
 # ------------------------------------------------------------------------------------------------
 
 _DOCTYPE_RE = re.compile(rb"<!doctype", re.I)
 _XML_DECL_RE = re.compile(rb"<\?xml\s[^>]*>")
 _DECL_VERSION_RE = re.compile(rb"""version\s*=\s*["']1\.0["']""")
 _DECL_ENCODING_RE = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
+# feedparser reads a declared encoding from the first line only; expat from the whole declaration.
+_FIRST_LINE_ENCODING_RE = re.compile(rb"""^<\?[^\n]*encoding\s*=\s*["']([^"']*)["']""")
 _ENCODINGS = frozenset({"utf-8", "us-ascii"})
 
 
@@ -114,47 +93,31 @@ def _check_body(body: bytes) -> None:
         raise _Decline from None
     if _DOCTYPE_RE.search(data):
         raise _Decline
-    declared: list[str] = []
-    # feedparser's own reading of the declared encoding (first line only, last match wins) ...
-    if match := RE_XML_PI_ENCODING.match(data):
-        declared.append(match.group(1).decode("utf-8").lower())
-    # ... and expat's (the whole declaration).
+    declared = [m.group(1) for m in _FIRST_LINE_ENCODING_RE.finditer(data[:1024])]
     if decl := _XML_DECL_RE.match(data):
         if not _DECL_VERSION_RE.search(decl.group(0)):
             raise _Decline
-        if match := _DECL_ENCODING_RE.search(decl.group(0)):
-            declared.append(match.group(1).decode("utf-8").lower())
-    if any(name not in _ENCODINGS for name in declared):
+        declared += _DECL_ENCODING_RE.findall(decl.group(0))
+    names = {name.decode("ascii", "replace").lower() for name in declared}
+    if not names <= _ENCODINGS:
         raise _Decline
-    if "us-ascii" in declared and not data.isascii():
+    if "us-ascii" in names and not data.isascii():
         raise _Decline
 
 
 # Namespaces whose declaration makes feedparser call the document RSS 1.0 / 0.90.
 _VERSION_NAMESPACES = frozenset({"http://purl.org/rss/1.0/", "http://my.netscape.com/rdf/simple/0.9/"})
-_KNOWN_NAMESPACES = {uri.lower(): name for uri, name in _FeedParserMixin.namespaces.items()}
-# Prefixes of the namespaced elements read below: feedparser maps a prefix bound to another
-# known namespace onto that namespace's handlers.
-_READ_PREFIXES = frozenset({"content", "dc"})
-
-
-def _canonical_prefix(uri: str) -> str | None:
-    low = uri.lower()
-    if "backend.userland.com/rss" in low:
-        return ""
-    return _KNOWN_NAMESPACES.get(low)
+# feedparser files elements by prefix where it knows one: these must mean what they usually mean.
+_USUAL_PREFIXES = {"content": CONTENT_NS, "dc": DC_NS, "atom": ATOM_NS}
 
 
 def _parse(body: bytes) -> ET.Element:
     events = ET.iterparse(io.BytesIO(body), events=("start-ns",))
     try:
         for _event, (prefix, uri) in events:
-            if not uri:
-                continue
-            if uri.lower() in _VERSION_NAMESPACES:
+            if uri.lower() in _VERSION_NAMESPACES or "backend.userland.com" in uri.lower():
                 raise _Decline
-            canonical = _canonical_prefix(uri)
-            if prefix in _READ_PREFIXES and canonical is not None and canonical != prefix:
+            if prefix in _USUAL_PREFIXES and uri != _USUAL_PREFIXES[prefix]:
                 raise _Decline
     except ET.ParseError:
         raise _Decline from None
@@ -163,149 +126,19 @@ def _parse(body: bytes) -> ET.Element:
 
 
 # ------------------------------------------------------------------------------------------------
-# Text values as feedparser's pop() leaves them
+# Text values as feedparser leaves them
 # ------------------------------------------------------------------------------------------------
 
-def _repair(text: str) -> str:
-    """feedparser's last steps for every text value: undo UTF-8 read as latin-1, map cp1252."""
-    if text.isascii():
-        return text
-    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
-        text = text.encode("iso-8859-1").decode("utf-8")
-    return text.translate(_cp1252)
+_EXTRA_SLASHES_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)/+")
 
 
 def _resolve(uri: str) -> str:
-    # feedparser joins every link and id onto the base URI, which is empty without xml:base
-    # (declined): that only drops extra slashes after "scheme://".
-    return _urljoin("", uri) if ":///" in uri else uri
+    # feedparser joins every link and id onto the document's base URI, which is empty without
+    # xml:base (declined): that only drops extra slashes after "scheme://".
+    return _EXTRA_SLASHES_RE.sub(r"\1", uri) if ":///" in uri else uri
 
 
 _LINK_ENTITY_RE = re.compile("&([A-Za-z0-9_]+);")
-
-# ------------------------------------------------------------------------------------------------
-# HTML as feedparser.sanitizer._sanitize_html(html, "utf-8", "text/html") writes it
-# ------------------------------------------------------------------------------------------------
-
-_ACCEPTABLE_ELEMENTS = frozenset(_HTMLSanitizer.acceptable_elements)
-_ACCEPTABLE_ATTRIBUTES = frozenset(_HTMLSanitizer.acceptable_attributes)
-_TEXT_DROPPING_ELEMENTS = frozenset(_HTMLSanitizer.unacceptable_elements_with_end_tag) | {"svg", "math"}
-_NO_END_TAG = frozenset(_BaseHTMLProcessor.elements_no_end_tag)
-_HTML_ENTITIES = frozenset(html.entities.name2codepoint) | {"apos"}
-_BARE_AMPERSAND_RE = _BaseHTMLProcessor.bare_ampersand
-_SHORTTAG_RE = re.compile(r"<([^<>\s]+?)\s*/>")  # as _BaseHTMLProcessor.feed
-_ATTR_CHARREF_RE = re.compile(r"&#([0-9]+)(?![0-9;])")  # sgmllib adds the missing ';'
-_ATTR_RE = re.compile(r"""\s+([a-zA-Z_][-:.a-zA-Z_0-9]*)\s*=\s*(?:"([^"<>]*)"|'([^'<>]*)')""")
-# Every "<" and "&" as sgmllib's goahead() reads it; the text between them is kept as it is.
-_MARKUP_RE = re.compile(r"""
-    (?=[<&])  # lets the search skip text quickly
-    (?:
-    &\#(?P<charref>[0-9]+|[xX][0-9a-fA-F]+);
-  | (?P<partial>&\#[0-9]*)                             # not a character reference: kept as text
-  | &(?P<entity>[a-zA-Z][-.a-zA-Z0-9]*)(?=[^a-zA-Z0-9]);?  # "&amp;", also "Q&A," ("&A" + ",")
-  | (?P<tail>&[a-zA-Z][a-zA-Z0-9]*)\Z                  # "&abc" at the very end: kept as text
-  | (?P<amp>&)(?![a-zA-Z\#])
-  | (?P<tag><[a-zA-Z][-_.:a-zA-Z0-9]*
-             (?:\s+[a-zA-Z_][-:.a-zA-Z_0-9]*\s*=\s*(?:"[^"<>]*"|'[^'<>]*'))*\s*/?>
-           | </[a-zA-Z][-_.:a-zA-Z0-9]*\s*>)
-  | (?P<lt><)(?![a-zA-Z/!?>])
-  | (?P<other>[<&])                                     # anything else: decline
-    )
-""", re.X)
-_START_TAG_RE = re.compile(r"<([a-zA-Z][-_.:a-zA-Z0-9]*)(.*?)\s*/?>", re.S)
-_END_TAG_RE = re.compile(r"</([a-zA-Z][-_.:a-zA-Z0-9]*)\s*>")
-# Tags as the sanitizer writes them, by their source text ("<br>" -> "<br />", "<var data-var='x'>"
-# -> "<var>"); kept small, the same few tags make up nearly all status page markup.
-_TAG_CACHE: dict[str, str] = {}
-
-
-def _shorttag(match: re.Match[str]) -> str:
-    tag = match.group(1)
-    return f"<{tag} />" if tag in _NO_END_TAG else f"<{tag}></{tag}>"
-
-
-def _start_tag(tag: str, raw_attrs: str) -> str:
-    # A trailing "/" is ignored as sgmllib ignores it: "<br />" is what the shorttag step wrote
-    # for "<br/>", and "<p class='x'/>" opens a <p>.
-    if tag in _TEXT_DROPPING_ELEMENTS:
-        raise _Decline
-    if tag not in _ACCEPTABLE_ELEMENTS:
-        return ""  # the sanitizer drops the tag and keeps its text
-    if not raw_attrs:
-        return f"<{tag} />" if tag in _NO_END_TAG else f"<{tag}>"
-    attrs: dict[str, str] = {}
-    for match in _ATTR_RE.finditer(raw_attrs):
-        value = match.group(2) if match.group(2) is not None else match.group(3)
-        attrs[match.group(1).lower()] = _ATTR_CHARREF_RE.sub(r"&#\1;", value)
-    pieces = []
-    for key in sorted(attrs):
-        value = attrs[key]
-        if key in ("rel", "type"):
-            value = value.lower() or value
-        if key == "style":
-            raise _Decline  # feedparser filters CSS property by property
-        if key not in _ACCEPTABLE_ATTRIBUTES:
-            continue
-        if key == "href":
-            value = make_safe_absolute_uri(value)
-        value = value.replace(">", "&gt;").replace("<", "&lt;").replace('"', "&quot;")
-        pieces.append(f' {key}="{_BARE_AMPERSAND_RE.sub("&amp;", value)}"')
-    joined = "".join(pieces)
-    return f"<{tag}{joined} />" if tag in _NO_END_TAG else f"<{tag}{joined}>"
-
-
-def _tag(source: str) -> str:
-    if (written := _TAG_CACHE.get(source)) is not None:
-        return written
-    if end := _END_TAG_RE.fullmatch(source):
-        tag = end.group(1).lower()
-        if tag in _TEXT_DROPPING_ELEMENTS:
-            raise _Decline
-        written = f"</{tag}>" if tag in _ACCEPTABLE_ELEMENTS and tag not in _NO_END_TAG else ""
-    else:
-        start = _START_TAG_RE.fullmatch(source)
-        assert start is not None  # _MARKUP_RE matched it as a tag
-        written = _start_tag(start.group(1).lower(), start.group(2))
-    if len(_TAG_CACHE) < 512:
-        _TAG_CACHE[source] = written
-    return written
-
-
-def _markup(match: re.Match[str]) -> str:
-    kind = match.lastgroup
-    if kind == "tag":
-        return _tag(match.group(kind))
-    if kind == "entity":
-        # _BaseHTMLProcessor.handle_entityref: HTML 4 names stay; others become "&amp;name"
-        # (and lose a ";", which sgmllib consumes).
-        name = match.group(kind)
-        return f"&{name};" if name in _HTML_ENTITIES else f"&amp;{name}"
-    if kind == "charref":
-        ref = match.group(kind).lower()
-        if len(ref) > 10:
-            raise _Decline
-        value = int(ref[1:], 16) if ref[0] == "x" else int(ref)
-        return f"&#{hex(ord(_cp1252[value]))[1:]};" if value in _cp1252 else f"&#{ref};"
-    if kind == "other":
-        raise _Decline
-    return match.group(0)  # partial, tail, amp, lt: text
-
-
-def sanitize_html(source: str) -> str:
-    """``feedparser.sanitizer._sanitize_html(source, "utf-8", "text/html")`` for plain markup.
-
-    Raises ``_Decline`` where the markup holds anything not reproduced here.
-    """
-    if "<" not in source and "&" not in source:
-        return source.strip().replace("\r\n", "\n")
-    if "<!" in source or "<?" in source:
-        raise _Decline  # comments (kept by feedparser), declarations, CDATA, PIs
-    if "/>" in source:
-        source = _SHORTTAG_RE.sub(_shorttag, source)
-    if "&#" in source:
-        source = source.replace("&#39;", "'").replace("&#34;", '"')
-    return _MARKUP_RE.sub(_markup, source).strip().replace("\r\n", "\n")
-
 
 # ------------------------------------------------------------------------------------------------
 # Elements
@@ -369,37 +202,57 @@ def _inert_tree(element: ET.Element, children: frozenset[str]) -> None:
         _inert(child)
 
 
-_TEXT_TYPES = {"text": "text/plain", "html": "text/html", "text/plain": "text/plain", "text/html": "text/html"}
+# A text construct: its value and whether feedparser takes it as HTML.
+Text = tuple[str, bool]
+
+_TEXT_TYPES = {"text": False, "html": True, "text/plain": False, "text/html": True}
 _TYPE_ONLY = frozenset({"type"})
+_LOOKS_LIKE_MARKUP_RE = re.compile(r"</\w+>|&#?\w+;")
 
 
-def _atom_text(element: ET.Element) -> tuple[str, bool]:
-    """An Atom text construct (title, summary, content) of ``type`` text or html: (value, is_html)."""
-    kind = _TEXT_TYPES.get(_attrs(element, _TYPE_ONLY).get("type", "text").lower())
-    if kind is None:
+def _atom_text(element: ET.Element) -> Text:
+    """An Atom text construct (title, summary, content) of ``type`` text or html."""
+    is_html = _TEXT_TYPES.get(_attrs(element, _TYPE_ONLY).get("type", "text").lower())
+    if is_html is None:
         raise _Decline  # xhtml, base64, other media types
-    return _leaf(element), kind == "text/html"
+    return _leaf(element), is_html
 
 
-def _rss_text(element: ET.Element, html: bool) -> tuple[str, bool]:
-    """RSS title (plain text unless it looks like HTML) or description/content:encoded (HTML)."""
+def _rss_text(element: ET.Element, is_html: bool) -> Text:
+    """RSS title (HTML only if it looks like it, as feedparser decides) or description (HTML)."""
     _attrs(element, _NO_ATTRS)
     value = _leaf(element)
-    return value, html or _FeedParserMixin.looks_like_html(value)
+    return value, is_html or bool(_LOOKS_LIKE_MARKUP_RE.search(value))
 
 
-def _finish(text: tuple[str, bool] | None) -> str | None:
-    """A text construct's value as feedparser stores it: sanitized if HTML, then repaired."""
+def _title(text: Text | None) -> str | None:
+    """A title as feedparser stores it. Titles with markup are declined, so that no HTML
+    sanitizer's choices show in them; entities stay as they are, as feedparser leaves them."""
     if text is None:
         return None
     value, is_html = text
-    return _repair(sanitize_html(value) if is_html else value)
+    if is_html:
+        _check_text(value)
+        if "&#" in value:
+            raise _Decline  # feedparser rewrites some character references
+    return _repair(value)
 
 
-def _entry_html(content: tuple[str, bool] | None, summary: tuple[str, bool] | None) -> str:
-    if (value := _finish(content)):
-        return value
-    return _finish(summary) or ""
+def _html(text: Text | None) -> str:
+    """An entry's summary or content as its HTML: sanitized if HTML, plain text if it has no '<'."""
+    if text is None:
+        return ""
+    value, is_html = text
+    if is_html:
+        return sanitize_html(value)
+    if "<" in value:
+        raise _Decline  # plain text that downstream code would read as markup
+    return _repair(value).replace("\r\n", "\n")
+
+
+def _entry_html(content: Text | None, summary: Text | None) -> str:
+    # The first content value when it is not empty, else the summary.
+    return _html(content) or _html(summary)
 
 
 def _plain(element: ET.Element, allowed: frozenset[str] = _NO_ATTRS) -> str:
@@ -408,7 +261,18 @@ def _plain(element: ET.Element, allowed: frozenset[str] = _NO_ATTRS) -> str:
     return _repair(_leaf(element))
 
 
+def _entry_time(element: ET.Element) -> datetime | None:
+    # feedparser's own date parser reads what parse_time cannot; where that matters, it reads.
+    value = _plain(element)
+    if not value:
+        return None
+    if (parsed := parse_time(value)) is None:
+        raise _Decline
+    return parsed
+
+
 _LINK_ATTRS = frozenset({"href", "rel", "type", "hreflang", "title", "length"})
+_HTML_TYPES = frozenset({"text/html", "html", "application/xhtml+xml", "xhtml"})
 
 
 def _atom_link(element: ET.Element) -> str | None:
@@ -420,7 +284,7 @@ def _atom_link(element: ET.Element) -> str | None:
         raise _Decline  # the element's text would be the link
     rel = attrs.get("rel", "alternate").lower()
     kind = attrs.get("type", "application/atom+xml" if rel == "self" else "text/html").lower()
-    if rel == "alternate" and _FeedParserMixin.map_content_type(kind) in _FeedParserMixin.html_types:
+    if rel == "alternate" and kind in _HTML_TYPES:
         return _resolve(attrs["href"])
     return None
 
@@ -452,6 +316,7 @@ def _add_tag(tags: list[list[str | None]], term: str | None, scheme: str | None,
 
 
 def _category(element: ET.Element, tags: list[list[str | None]], allowed: frozenset[str]) -> None:
+    """Categories as feedparser lists them: [term, scheme, label], text filling a missing term."""
     attrs = _attrs(element, allowed)
     _add_tag(tags, attrs.get("term"), attrs.get("scheme", attrs.get("domain")), attrs.get("label"))
     value = _repair(_leaf(element))
@@ -477,6 +342,53 @@ class _Once:
         self.seen.add(role)
 
 
+class _Entry:
+    """An entry's values while its elements are read."""
+
+    __slots__ = ("id", "link", "title", "content", "summary", "published", "updated", "tags")
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.link: str | None = None
+        self.title: str | None = None
+        self.content: Text | None = None
+        self.summary: Text | None = None
+        self.published: datetime | None = None
+        self.updated: datetime | None = None
+        self.tags: list[list[str | None]] = []
+
+    def build(self) -> FeedEntry | None:
+        link = text_or_none(self.link)
+        html = _entry_html(self.content, self.summary)
+        if html and text_or_none(self.id) is None and link is None and not strip_html(self.title):
+            raise _Decline  # the entry's id would be the start of its HTML, which is nh3's here
+        return make_entry(link=link, raw_id=self.id, title=self.title or "", html=html,
+                          published=self.published, updated=self.updated, terms=[tag[0] for tag in self.tags])
+
+
+class _Channel:
+    __slots__ = ("version", "title", "link", "updated", "published", "generator", "entries")
+
+    def __init__(self, version: str) -> None:
+        self.version = version
+        self.title: str | None = None
+        self.link: str | None = None
+        self.updated: str | None = None
+        self.published: str | None = None
+        self.generator: str | None = None
+        self.entries: list[FeedEntry | None] = []
+
+    def build(self) -> FeedDocument:
+        return FeedDocument(
+            title=text_or_none(self.title),
+            link=text_or_none(self.link),
+            updated=parse_time(self.updated or self.published),
+            generator=text_or_none(self.generator),
+            version=self.version,
+            entries=[e for e in self.entries if e is not None],
+        )
+
+
 # --- Atom 1.0 -------------------------------------------------------------------------------------
 
 def _atom_roles(names: dict[str, str]) -> dict[str, str]:
@@ -499,9 +411,9 @@ _GENERATOR_ATTRS = frozenset({"uri", "version"})
 _ATOM_CATEGORY_ATTRS = frozenset({"term", "scheme", "label"})
 
 
-def _atom_feed(root: ET.Element) -> PlainFeed:
+def _atom_feed(root: ET.Element) -> FeedDocument:
     _attrs(root, _NO_ATTRS)
-    feed = PlainFeed(version="atom10")
+    feed = _Channel("atom10")
     once = _Once()
     id_link: str | None = None
     for child in root:
@@ -512,7 +424,7 @@ def _atom_feed(root: ET.Element) -> PlainFeed:
         if role not in ("link", "inert", "person"):
             once(role)
         if role == "title":
-            feed.title = _finish(_atom_text(child))
+            feed.title = _title(_atom_text(child))
         elif role == "link":
             if (href := _atom_link(child)) is not None:
                 feed.link = href
@@ -530,35 +442,33 @@ def _atom_feed(root: ET.Element) -> PlainFeed:
             _inert(child)
     if feed.link is None:  # the id stands in for the link (feedparser's guidislink)
         feed.link = id_link
-    return feed
+    return feed.build()
 
 
-def _atom_entry(element: ET.Element) -> PlainEntry:
+def _atom_entry(element: ET.Element) -> FeedEntry | None:
     _attrs(element, _NO_ATTRS)
-    entry = PlainEntry()
+    entry = _Entry()
     once = _Once()
     alternate: str | None = None
-    content: tuple[str, bool] | None = None
-    summary: tuple[str, bool] | None = None
     for child in element:
         role = _role(_ATOM_ENTRY, child.tag)
         if role not in ("link", "category", "inert", "person"):
             once(role)
         if role == "title":
-            entry.title = _finish(_atom_text(child))
+            entry.title = _title(_atom_text(child))
         elif role == "link":
             if (href := _atom_link(child)) is not None:
                 alternate = href
         elif role == "id":
             entry.id = _id(child, _NO_ATTRS)[0]
         elif role == "updated":
-            entry.updated = _plain(child)
+            entry.updated = _entry_time(child)
         elif role == "published":
-            entry.published = _plain(child)
+            entry.published = _entry_time(child)
         elif role == "summary":
-            summary = _atom_text(child)
+            entry.summary = _atom_text(child)
         elif role == "content":
-            content = _atom_text(child)
+            entry.content = _atom_text(child)
         elif role == "category":
             _category(child, entry.tags, _ATOM_CATEGORY_ATTRS)
         elif role == "person":
@@ -566,8 +476,7 @@ def _atom_entry(element: ET.Element) -> PlainEntry:
         else:
             _inert(child)
     entry.link = alternate if alternate is not None else entry.id
-    entry.html = _entry_html(content, summary)
-    return entry
+    return entry.build()
 
 
 # --- RSS 2.0 ------------------------------------------------------------------------------------
@@ -597,7 +506,7 @@ _GUID_ATTRS = frozenset({"ispermalink"})
 _RSS_CATEGORY_ATTRS = frozenset({"domain"})
 
 
-def _rss_feed(root: ET.Element) -> PlainFeed:
+def _rss_feed(root: ET.Element) -> FeedDocument:
     if _attrs(root, _RSS_ROOT_ATTRS).get("version") != "2.0":
         raise _Decline
     channels = list(root)
@@ -605,7 +514,7 @@ def _rss_feed(root: ET.Element) -> PlainFeed:
         raise _Decline
     channel = channels[0]
     _attrs(channel, _NO_ATTRS)
-    feed = PlainFeed(version="rss20")
+    feed = _Channel("rss20")
     once = _Once()
     for child in channel:
         role = _role(_RSS_CHANNEL, child.tag)
@@ -615,7 +524,7 @@ def _rss_feed(root: ET.Element) -> PlainFeed:
         if role not in ("atomlink", "inert"):
             once(role)
         if role == "title":
-            feed.title = _finish(_rss_text(child, html=False))
+            feed.title = _title(_rss_text(child, is_html=False))
         elif role == "link":
             feed.link = _LINK_ENTITY_RE.sub(r"&\g<1>", _rss_link(child))
         elif role == "atomlink":
@@ -631,32 +540,30 @@ def _rss_feed(root: ET.Element) -> PlainFeed:
             _inert_tree(child, _RSS_IMAGE)
         else:
             _inert(child)
-    return feed
+    return feed.build()
 
 
-def _rss_item(element: ET.Element) -> PlainEntry:
+def _rss_item(element: ET.Element) -> FeedEntry | None:
     _attrs(element, _NO_ATTRS)
-    entry = PlainEntry()
+    entry = _Entry()
     once = _Once()
     link: str | None = None
     guid_link: str | None = None
-    content: tuple[str, bool] | None = None
-    summary: tuple[str, bool] | None = None
     for child in element:
         role = _role(_RSS_ITEM, child.tag)
         if role not in ("category", "inert"):
             once(role)
         if role == "title":
-            entry.title = _finish(_rss_text(child, html=False))
+            entry.title = _title(_rss_text(child, is_html=False))
         elif role == "link":
-            value = _rss_link(child).replace("&amp;", "&")
-            link = _LINK_ENTITY_RE.sub(r"&\g<1>", value)
+            # feedparser unescapes "&amp;" in RSS links and drops the ';' of other references.
+            link = _LINK_ENTITY_RE.sub(r"&\g<1>", _rss_link(child).replace("&amp;", "&"))
         elif role == "summary":
-            summary = _rss_text(child, html=True)
+            entry.summary = _rss_text(child, is_html=True)
         elif role == "content":
-            content = _rss_text(child, html=True)
+            entry.content = _rss_text(child, is_html=True)
         elif role == "published":
-            entry.published = _plain(child)
+            entry.published = _entry_time(child)
         elif role == "id":
             entry.id, is_link = _id(child, _GUID_ATTRS)
             if is_link:
@@ -666,16 +573,17 @@ def _rss_item(element: ET.Element) -> PlainEntry:
         else:
             _inert(child)
     entry.link = link if link is not None else guid_link
-    entry.html = _entry_html(content, summary)
-    return entry
+    return entry.build()
 
 
 # ------------------------------------------------------------------------------------------------
 
-def read_plain_feed(body: bytes) -> PlainFeed | None:
-    """What feedparser would read from an ordinary RSS 2.0 / Atom 1.0 body, or None to use it."""
-    if not VERIFIED_FEEDPARSER:
-        return None
+def read_feed_fast(body: bytes) -> FeedDocument | None:
+    """The ``FeedDocument`` of an ordinary RSS 2.0 / Atom 1.0 body, or None to use feedparser.
+
+    Call it only after ``providers.feed.check_feed_safety`` (``read_feed`` does); it declines
+    any DOCTYPE itself before parsing.
+    """
     try:
         _check_body(body)
         root = _parse(body)

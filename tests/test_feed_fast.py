@@ -1,13 +1,17 @@
-"""The fast RSS/Atom reader (providers.feed_fast) against feedparser: same FeedDocument, same Snapshot.
+"""The fast RSS/Atom reader (providers.feed_fast) against feedparser: same text, same Snapshot.
 
 Every comparison runs both readers on the same body: ``read_feed(body, fast=False)`` (feedparser)
 and ``read_feed_fast(body)`` (None when it declines), and through the adapters with the module
-switch ``providers.feed.FAST_PATH`` on and off. Acceptance is counted so that a fast path that
-always declined (and so always agreed) would fail.
+switch ``providers.feed.FAST_PATH`` on and off. The two FeedDocuments are compared with each
+entry's HTML reduced to its text (``strip_html``): the fast reader's HTML is nh3's serialization,
+not feedparser's, but it must carry the same text, and every Snapshot built from it must be equal.
+Acceptance is counted so that a fast path that always declined (and so always agreed) would fail.
 """
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import os
 import re
 from collections.abc import Iterator
@@ -17,20 +21,19 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import pytest
-from feedparser.sanitizer import _sanitize_html
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import providers.feed as feed
 import providers.feed_fast as feed_fast
-from aggregator.errors import AdapterError, ParseError
-from aggregator.page.adapter import Adapter
+from aggregator.page.adapter import Adapter, AdapterError, ParseError
+from aggregator.page.reading import strip_html
 from benchmarks.farm import atom_feed, platform_of
-from providers.feed import FeedAdapter, read_feed, read_feed_fast
+from providers.feed import FeedAdapter, FeedDocument, read_feed, read_feed_fast
 from providers.statuspage import StatuspageAdapter
 from providers.vendors.aws import AwsAdapter
 from providers.vendors.azure import AzureAdapter
-from tests.conftest import CORPUS, FIXTURES
+from tests.conftest import CORPUS, FIXTURES, REPO
 
 HYPOTHESIS = settings(
     max_examples=int(os.environ.get("UPSTREAM_FEED_EXAMPLES", "200")),
@@ -60,11 +63,26 @@ def outcome(adapter: Adapter, key: str, body: bytes, *, fast: bool) -> Any:
             return (type(exc).__name__, str(exc))
 
 
+def as_text(doc: Any) -> Any:
+    """A FeedDocument with each entry's HTML reduced to the text in it (what must be equal)."""
+    if not isinstance(doc, FeedDocument):
+        return doc
+    return dataclasses.replace(doc, entries=[dataclasses.replace(e, html=strip_html(e.html)) for e in doc.entries])
+
+
 def slow_document(body: bytes) -> Any:
     try:
-        return read_feed(body, fast=False)
+        return as_text(read_feed(body, fast=False))
     except AdapterError as exc:
         return (type(exc).__name__, str(exc))
+
+
+UNSAFE_RE = re.compile(r"<\s*(script|style|iframe|object|embed|svg|math)\b|\son[a-z]+\s*=|javascript:|vbscript:", re.I)
+
+
+def assert_safe(doc: FeedDocument) -> None:
+    for entry in doc.entries:
+        assert not UNSAFE_RE.search(entry.html), entry.html
 
 
 # ------------------------------------------------------------------------------------------------
@@ -120,7 +138,8 @@ def test_fast_and_feedparser_agree_on_every_feed_file(path: Path) -> None:
     body = path.read_bytes()
     fast_doc = read_feed_fast(body)
     if fast_doc is not None:
-        assert fast_doc == slow_document(body)
+        assert_safe(fast_doc)
+        assert as_text(fast_doc) == slow_document(body)
     for adapter, key in readers(path):
         assert outcome(adapter, key, body, fast=True) == outcome(adapter, key, body, fast=False), adapter.platform
 
@@ -141,6 +160,7 @@ def test_fast_path_accepts_the_ordinary_feeds() -> None:
 # The benchmark farm's feeds
 # ------------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_farm_feeds_agree_and_are_all_read_fast() -> None:
     pages = [i for i in range(2000) if platform_of(i) == "feed"][:60] + list(range(140))
     checked = 0
@@ -150,7 +170,7 @@ def test_farm_feeds_agree_and_are_all_read_fast() -> None:
             body = atom_feed(i, base, version)
             fast_doc = read_feed_fast(body)
             assert fast_doc is not None, (i, version)
-            assert fast_doc == read_feed(body, fast=False), (i, version)
+            assert as_text(fast_doc) == slow_document(body), (i, version)
             adapter = FeedAdapter()
             assert outcome(adapter, "feed", body, fast=True) == outcome(adapter, "feed", body, fast=False)
             checked += 1
@@ -220,7 +240,7 @@ def atom_entries(draw: Any) -> str:
         parts.append(draw(optional(html_runs if "html" in kind else text_runs, name, kind)))
     for _ in range(draw(st.integers(0, 2))):
         parts.append(f"<category term={quoteattr(draw(text_runs))}/>")
-    if draw(st.integers(0, 9)) == 0:
+    if draw(st.integers(0, 9)) == 5:
         parts.append("<author><name>Ops</name><email>ops@example.com</email></author>")
     parts = draw(st.permutations(parts))
     return "<entry>" + "".join(parts) + "</entry>"
@@ -262,7 +282,7 @@ def feeds(draw: Any) -> bytes:
                  draw(optional(st.sampled_from(["https://status.example.com/", "tag:x,2005:/history"]), "id")),
                  draw(st.sampled_from(['<link rel="alternate" href="https://status.example.com"/>', "",
                                        '<link rel="self" href="https://status.example.com/history.atom"/>']))]
-        extra = draw(st.sampled_from(DECLINED)) if draw(st.integers(0, 9)) == 0 else ""
+        extra = draw(st.sampled_from(DECLINED)) if draw(st.integers(0, 9)) == 5 else ""
         lang = draw(st.sampled_from(["", ' xml:lang="en-US"']))
         body = (f'<feed xmlns="http://www.w3.org/2005/Atom"{lang}>' + "".join(draw(st.permutations(head)))
                 + extra + entries + "</feed>")
@@ -274,13 +294,14 @@ def feeds(draw: Any) -> bytes:
                                "link")),
                  draw(st.sampled_from(["", "<description>Statuspage</description>", "<ttl>5</ttl>",
                                        '<atom:link href="https://status.example.com/feed" rel="self"/>']))]
-        extra = draw(st.sampled_from(DECLINED)) if draw(st.integers(0, 9)) == 0 else ""
+        extra = draw(st.sampled_from(DECLINED)) if draw(st.integers(0, 9)) == 5 else ""
         body = ('<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" '
                 'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
                 + "".join(draw(st.permutations(head))) + extra + entries + "</channel></rss>")
     return (declaration + body).encode("utf-8")
 
 
+@pytest.mark.slow
 def test_generated_feeds_agree_whenever_the_fast_path_accepts() -> None:
     counts = {"accepted": 0, "declined": 0, "entries": 0}
 
@@ -295,37 +316,65 @@ def test_generated_feeds_agree_whenever_the_fast_path_accepts() -> None:
         else:
             counts["accepted"] += 1
             counts["entries"] += len(fast_doc.entries)
-            assert fast_doc == slow
+            assert_safe(fast_doc)
+            assert as_text(fast_doc) == slow
         # Accepted or not, what the adapter makes of the body does not depend on the switch.
         assert outcome(adapter, "feed", body, fast=True) == outcome(adapter, "feed", body, fast=False)
 
     check()
     total = counts["accepted"] + counts["declined"]
     assert counts["accepted"] >= total // 3, counts  # most generated feeds are ordinary
-    assert counts["declined"] >= 1 and counts["entries"] >= total // 2, counts
+    assert counts["declined"] >= 1 and counts["entries"] >= total // 5, counts
 
 
 MARKUP = st.lists(st.one_of(st.sampled_from(HTML_PIECES + WORDS), st.text("<>&;#/ \"'=abpxA1-.\n", max_size=6)),
                   max_size=10).map("".join)
 
 
-def test_sanitize_html_matches_feedparser() -> None:
-    counts = {"accepted": 0, "declined": 0}
+HOSTILE_HTML = ['<a href="javascript:alert(1)">x</a>', "<a href='JaVaScRiPt:alert(1)'>y</a>",
+                '<a href=" javascript:alert(1)">z</a>', '<img src="x.png" onerror="alert(1)"/>',
+                '<b onclick="alert(1)">bold</b>', '<a href="vbscript:msgbox(1)">v</a>',
+                '<img src="javascript:alert(1)">', '<p onmouseover="x()">p</p>', "<script>alert(1)</script>"]
+HOSTILE_MARKUP = st.lists(st.one_of(st.sampled_from(HTML_PIECES + WORDS + HOSTILE_HTML),
+                                    st.text("<>&;#/ \"'=abpxA1-.\n", max_size=6)), max_size=10).map("".join)
+
+
+def test_sanitized_html_is_safe_and_has_feedparsers_text() -> None:
+    """HTML in an RSS description: what the fast reader keeps is safe and reads as feedparser's."""
+    counts = {"accepted": 0, "declined": 0, "cleaned": 0}
 
     @HYPOTHESIS
-    @given(MARKUP)
+    @given(HOSTILE_MARKUP)
     def check(source: str) -> None:
-        source = source.strip()  # feedparser strips every value before sanitizing it
-        try:
-            ours = feed_fast.sanitize_html(source)
-        except feed_fast._Decline:
+        body = rss(f"<title>A</title><description>{escape(source)}</description>")
+        fast_doc = read_feed_fast(body)
+        if fast_doc is None:
             counts["declined"] += 1
             return
         counts["accepted"] += 1
-        assert ours == _sanitize_html(source, "utf-8", "text/html")
+        counts["cleaned"] += any(fast_doc.entries) and fast_doc.entries[0].html != source.strip()
+        assert_safe(fast_doc)
+        assert as_text(fast_doc) == slow_document(body)
 
     check()
-    assert counts["accepted"] >= counts["declined"], counts
+    assert counts["accepted"] >= counts["declined"] // 2 and counts["cleaned"] >= 10, counts
+
+
+@pytest.mark.parametrize("html", HOSTILE_HTML[:-1])
+def test_hostile_attributes_are_removed_and_the_text_kept(html: str) -> None:
+    body = rss(f"<title>A</title><description>{escape(html)} Resolved</description>")
+    fast_doc = read_feed_fast(body)
+    assert fast_doc is not None
+    assert_safe(fast_doc)
+    assert as_text(fast_doc) == slow_document(body)
+    assert "Resolved" in fast_doc.entries[0].html
+
+
+def test_script_is_declined_and_feedparser_drops_it() -> None:
+    body = rss("<title>A</title><description>&lt;p&gt;a&lt;script&gt;alert(1)&lt;/script&gt;b&lt;/p&gt;</description>")
+    assert read_feed_fast(body) is None
+    doc = read_feed(body)
+    assert "alert" not in doc.entries[0].html and "<script" not in doc.entries[0].html
 
 
 # ------------------------------------------------------------------------------------------------
@@ -362,7 +411,6 @@ DECLINES = {
                               "b&lt;/p&gt;</content>"),
     "stray end of script": rss("<title>A</title><description>a &lt;/script&gt; b</description>"),
     "style element in RSS": rss("<title>A</title><description><![CDATA[<style>p{}</style>Resolved]]></description>"),
-    "style attribute": rss('<title>A</title><description><![CDATA[<p style="color: red">x</p>]]></description>'),
     "comment in HTML": rss("<title>A</title><description><![CDATA[a <!-- b --> c]]></description>"),
     "svg in HTML": rss("<title>A</title><description><![CDATA[<svg><title>x</title></svg>]]></description>"),
     "latin-1 body": '<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel><item>'
@@ -385,6 +433,22 @@ DECLINES = {
                                         b"<dc:encoded>&lt;b&gt;x&lt;/b&gt;</dc:encoded></item></channel></rss>"),
     "item attribute feedparser reads (href)": rss("<title>A</title>").replace(
         b"<item>", b'<item href="https://x.example/">'),
+    # HTML that feedparser's sgmllib and an HTML5 parser read into different text
+    "table in HTML": rss("<title>A</title><description>&lt;table&gt;&lt;tr&gt;&lt;td&gt;x&lt;/td&gt;&lt;/tr&gt;"
+                         "&lt;/table&gt;</description>"),
+    "stray end tag": rss("<title>A</title><description>a&lt;/div&gt;b</description>"),
+    "block inside <p>": rss("<title>A</title><description>&lt;p&gt;a&lt;ul&gt;&lt;li&gt;x&lt;/li&gt;&lt;/ul&gt;"
+                            "&lt;/p&gt;</description>"),
+    "<p/>": rss("<title>A</title><description>a&lt;p/&gt;b</description>"),
+    "unknown entity with ';'": rss("<title>A</title><description>a &amp;foo; b</description>"),
+    "legacy entity without ';'": rss("<title>A</title><description>&amp;notit &amp;copy2</description>"),
+    "a name that an HTML5 parser would decode": rss("<title>A</title><description>AT&amp;Tcopy &amp;ampx</description>"),
+    "bare < in HTML": rss("<title>A</title><description>a &amp;lt; b &lt; c</description>"),
+    "markup in a title": atom('<title type="html">&lt;b&gt;Down&lt;/b&gt;</title>'),
+    "plain-text content with <": atom('<title>A</title><content type="text">a &lt;b&gt; c</content>'),
+    "a date parse_time cannot read": rss("<title>A</title><pubDate>2004-02-28T18:14:55-08:00 garbage</pubDate>"),
+    "mis-decoded UTF-8 next to markup": rss("<title>A</title><description>\u00c3\u00a9 &lt;b&gt;x&lt;/b&gt;"
+                                             "</description>"),
 }
 
 
@@ -396,7 +460,10 @@ def test_declines_and_feedparser_reads_it_as_before(body: bytes) -> None:
 
 
 QUIRKS = {
-    "Q&A in HTML becomes Q&amp;A": rss("<title>A</title><description>Q&amp;A, AT&amp;T&amp;x; &amp;amp;</description>"),
+    "Q&A and AT&T in HTML read as text": rss("<title>A</title><description>Q&amp;A, AT&amp;T is &amp;amp; down"
+                                             "</description>"),
+    "style attributes are removed": rss('<title>A</title><description><![CDATA[<p style="color: red">x</p>]]>'
+                                        "</description>"),
     "Statuspage <var data-var> loses its attribute": atom(
         "<title>A</title><content type=\"html\">&lt;p&gt;&lt;small&gt;Oct &lt;var data-var='date'&gt;30&lt;/var&gt;"
         ", &lt;var data-var='time'&gt;23:05&lt;/var&gt; UTC&lt;/small&gt;&lt;br&gt;&lt;strong&gt;Resolved"
@@ -409,12 +476,17 @@ QUIRKS = {
                                      '<link rel="alternate" type="text/html" href="https://a.example/2"/>'),
     "UTF-8 read as latin-1 is repaired": rss("<title>Caf\u00c3\u00a9</title><description>\u00c3\u00a9</description>"),
     "cp1252 character references": rss("<title>A</title><description>a &amp;#150; b &amp;#x41;</description>"),
-    "RSS title that looks like HTML is sanitized": rss("<title>&lt;b&gt;Down&lt;/b&gt; &amp;amp; out</title>"),
+    "RSS title with an entity reads as HTML": rss("<title>Down &amp;amp; out</title>"),
     "link query with &amp;": rss("<title>A</title><link>https://x.example/?a=1&amp;amp;b=2&amp;c;=3</link>",
                                  head="<link>https://x.example/?a=1&amp;amp;b=2&amp;c;=3</link>"),
     "extra slashes after the scheme": rss("<title>A</title><link>https:///x.example/a</link>"),
-    "unparseable date falls back to feedparser's date parser": rss(
-        "<title>A</title><pubDate>2004-02-28T18:14:55-08:00 garbage</pubDate>"),
+    "an unreadable channel date is no date in either": rss("<title>A</title>",
+                                                            head="<lastBuildDate>yesterday</lastBuildDate>"),
+    "Statuspage RSS markup": rss("<title>A</title><description>&lt;p&gt;&lt;small&gt;Jan  1, 09:09 PST&lt;/small&gt;"
+                                 "&lt;br&gt;&lt;strong&gt;Identified&lt;/strong&gt; - x &amp;amp; y &amp;#8211; z"
+                                 "&lt;/p&gt;</description><pubDate>Sat, 11 Jan 2020 11:57:20 +0000</pubDate>"),
+    "Q&A, in HTML stays text": rss("<title>A</title><description>the Q&amp;A, and &amp;amp,</description>"),
+    "unclosed tags are closed": rss("<title>A</title><description>&lt;b&gt;Resolved - fixed</description>"),
     "categories with and without a domain": rss('<title>A</title><category domain="d">X</category>'
                                                 "<category>Y</category><category>X</category>"),
     "content:encoded before the description": rss(
@@ -428,7 +500,8 @@ QUIRKS = {
 def test_reproduces_feedparser_quirks(body: bytes) -> None:
     fast_doc = read_feed_fast(body)
     assert fast_doc is not None
-    assert fast_doc == read_feed(body, fast=False)
+    assert_safe(fast_doc)
+    assert as_text(fast_doc) == slow_document(body)
     for adapter, key in ((FeedAdapter(), "feed"), (AwsAdapter(), "rss"), (AzureAdapter(), "feed")):
         assert outcome(adapter, key, body, fast=True) == outcome(adapter, key, body, fast=False)
 
@@ -441,10 +514,10 @@ def test_no_xml_parser_sees_a_dtd(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ParseError, match="entities"):
         read_feed((FIXTURES / "feed" / "billion-laughs.xml").read_bytes())
     doctype = b'<?xml version="1.0"?><!DOCTYPE rss>' + rss("<title>A</title>")
-    assert feed_fast.read_plain_feed(doctype) is None
-    assert feed_fast.read_plain_feed((FIXTURES / "feed" / "external-entity.xml").read_bytes()) is None
+    assert feed_fast.read_feed_fast(doctype) is None
+    assert feed_fast.read_feed_fast((FIXTURES / "feed" / "external-entity.xml").read_bytes()) is None
     assert parsed == []
-    assert feed_fast.read_plain_feed(rss("<title>A</title>")) is not None and len(parsed) == 1
+    assert feed_fast.read_feed_fast(rss("<title>A</title>")) is not None and len(parsed) == 1
 
 
 def test_switch_and_parameter_choose_the_reader(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -459,9 +532,34 @@ def test_switch_and_parameter_choose_the_reader(monkeypatch: pytest.MonkeyPatch)
     assert len(calls) == 2
 
 
-def test_an_unverified_feedparser_release_gets_every_body(monkeypatch: pytest.MonkeyPatch) -> None:
-    body = (FIXTURES / "feed" / "incidentio-open.atom").read_bytes()
-    assert feed_fast.read_plain_feed(body) is not None
-    monkeypatch.setattr(feed_fast, "VERIFIED_FEEDPARSER", False)
-    assert feed_fast.read_plain_feed(body) is None
-    assert read_feed(body) == read_feed(body, fast=False)
+def private_names_used(path: Path) -> set[str]:
+    """Names beginning with "_" that a module takes from other packages (imports, attributes)."""
+    tree = ast.parse(path.read_text())
+    imported: set[str] = set()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.module.startswith(("providers", "aggregator")):
+            if node.module.split(".")[0] != "__future__":
+                found |= {f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_")}
+                imported |= {a.asname or a.name for a in node.names}
+        elif isinstance(node, ast.Import):
+            imported |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            root = node.value
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in imported:
+                found.add(ast.unparse(node))
+    return found
+
+
+def test_the_fast_reader_uses_no_private_part_of_another_package() -> None:
+    assert private_names_used(REPO / "providers" / "feed_fast.py") == set()
+    assert private_names_used(REPO / "providers" / "feed_model.py") == set()
+    assert private_names_used(REPO / "providers" / "feed_html.py") == set()
+    imports = [node for name in ("feed_fast.py", "feed_html.py", "feed_model.py")
+               for node in ast.walk(ast.parse((REPO / "providers" / name).read_text()))
+               if isinstance(node, ast.Import | ast.ImportFrom)]
+    names = {a.name for node in imports for a in node.names} | {getattr(node, "module", None) for node in imports}
+    assert not any(name and name.startswith("feedparser") for name in names)
