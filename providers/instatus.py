@@ -98,6 +98,28 @@ class InstatusAdapter(Adapter):
             return "components"
         return "summary"
 
+    def history_endpoints(self, base_url: str) -> list[Endpoint]:
+        # summary.json lists only what is open; the page's history is in its feed (the public
+        # incidents API needs a key). Feed entries link to /incident/<id> or /maintenance/<id>,
+        # the ids summary.json uses.
+        from providers.history import feed_endpoint
+
+        return [Endpoint("summary", join_url(base_url, "summary.json")),
+                feed_endpoint("history", join_url(base_url, "history.rss"))]
+
+    def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
+        from providers.history import closed_unless_current, feed_notices, merge_history
+
+        current = self.build_notices({"summary": bodies["summary"]}, base_url) if "summary" in bodies else []
+        if "history" not in bodies:
+            if not current and "summary" not in bodies:
+                raise ParseError(f"instatus: no history body (got {sorted(bodies)})")
+            return current
+        past = feed_notices(bodies["history"], rename=lambda n: _id_in_link(n.url, ("incident", "maintenance")))
+        if "summary" in bodies:
+            past = closed_unless_current(past, {n.id for n in current if n.is_open})
+        return merge_history(current, past)
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
         if not bodies:
             raise ParseError("instatus: nothing to parse")
@@ -156,6 +178,15 @@ def parse_components(raw_components: Any) -> list[Component]:
             description=text_or_none(c.get("description")),
         ))
     return out
+
+
+def _id_in_link(url: str | None, kinds: tuple[str, ...]) -> str | None:
+    """``https://status.x.com/incident/cl0abc`` -> ``cl0abc`` (the id summary.json gives the notice)."""
+    parts = [p for p in (url or "").split("?")[0].split("#")[0].rstrip("/").split("/") if p]
+    for kind, value in zip(parts, parts[1:], strict=False):
+        if kind in kinds:
+            return value
+    return None
 
 
 def _notice_id(raw: dict[str, Any]) -> str:

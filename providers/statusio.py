@@ -113,6 +113,34 @@ class StatusIOAdapter(Adapter):
                 f"api.status.io/1.0/status/<id>); give a URL containing it instead of {base_url!r}")
         return [Endpoint("status", f"{API_ROOT}{page_id}")]
 
+    def history_endpoints(self, base_url: str) -> list[Endpoint]:
+        # The public status API lists only open incidents and current maintenances; past ones
+        # are in the page's RSS feed, served by status.io for every page id. Entries link to
+        # .../<page id>/<incident id>, the API's ``_id``.
+        from providers.history import feed_endpoint
+
+        page_id = page_id_of(base_url)
+        return [*self.endpoints(base_url), feed_endpoint("history", f"https://status.io/pages/{page_id}/rss")]
+
+    def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
+        from providers.history import closed_unless_current, feed_notices, merge_history
+
+        current = self.build_notices({"status": bodies["status"]}, base_url) if "status" in bodies else []
+        if "history" not in bodies:
+            if "status" not in bodies:
+                raise ParseError(f"statusio: no history body (got {sorted(bodies)})")
+            return current
+        page_id = page_id_of(base_url)
+
+        def api_id(notice: Incident | Maintenance) -> str | None:
+            ids = [m.lower() for m in PAGE_ID_RE.findall(notice.url or notice.id)]
+            return next((i for i in reversed(ids) if i != page_id), None)
+
+        past = feed_notices(bodies["history"], rename=api_id)
+        if "status" in bodies:
+            past = closed_unless_current(past, {n.id for n in current if n.is_open})
+        return merge_history(current, past)
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
         doc = load_object(self.body(bodies), "status.io status")
         result = doc.get("result")

@@ -1,0 +1,68 @@
+"""Helpers the adapters share to read a platform's history: its past incidents and maintenances.
+
+An adapter's ``history_endpoints(base_url)`` names where the platform publishes its history (a
+JSON list, the same document as its current view, or a feed) and ``build_history(bodies,
+base_url)`` returns every incident and maintenance those bodies hold, each with its own times and
+all its updates. The engine reads them when it first sees a page (backfill) and when an incident
+leaves the current view (to learn how it ended). Pure: bodies in, notices out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from aggregator.model import Incident, IncidentStatus, Maintenance
+from providers.base import Bodies, Endpoint, notice_sort_key
+from providers.feed import FEED_ACCEPT, notice_from_entry, read_feed, split_notices
+
+Notice = Incident | Maintenance
+
+
+def feed_endpoint(key: str, url: str) -> Endpoint:
+    """An optional feed: a page that has no feed (or moved it) still follows normally."""
+    return Endpoint(key, url, required=False, accept=FEED_ACCEPT)
+
+
+def feed_notices(body: bytes, rename: Callable[[Notice], str | None] | None = None) -> list[Notice]:
+    """Every entry of an RSS/Atom body as an incident or maintenance (newest first), read as the
+    feed adapter reads it. ``rename`` may give a notice the id the platform's JSON uses for it
+    (None keeps the feed's)."""
+    doc = read_feed(body)
+    incidents, maintenances = split_notices(notice_from_entry(e) for e in doc.entries)
+    notices: list[Notice] = [*incidents, *maintenances]
+    if rename is not None:
+        renamed = []
+        for notice in notices:
+            new_id = rename(notice)
+            renamed.append(notice.model_copy(update={"id": new_id}) if new_id and new_id != notice.id else notice)
+        notices = renamed
+    return sorted(notices, key=notice_sort_key)
+
+
+def merge_history(*sources: Iterable[Notice]) -> list[Notice]:
+    """Notices from several sources, one per id: an earlier source wins (pass the richest first,
+    e.g. the platform's JSON before its feed). Newest first."""
+    kept: dict[str, Notice] = {}
+    for source in sources:
+        for notice in source:
+            kept.setdefault(notice.id, notice)
+    return sorted(kept.values(), key=notice_sort_key)
+
+
+def bodies_under(bodies: Bodies, keys: Iterable[str]) -> dict[str, bytes]:
+    """The bodies under ``keys`` only (what an adapter's ``build`` accepts)."""
+    wanted = set(keys)
+    return {key: body for key, body in bodies.items() if key in wanted}
+
+
+def closed_unless_current(notices: Iterable[Notice], open_ids: set[str]) -> list[Notice]:
+    """Feed incidents the current view does not list as open are over, whatever their last entry
+    says: a feed keeps old entries whose words (no "resolved" in them) read as open, and an
+    incident backfilled as open would never close. Maintenances are left alone (an upcoming one
+    is not in the current view yet)."""
+    out: list[Notice] = []
+    for notice in notices:
+        if isinstance(notice, Incident) and notice.is_open and notice.id not in open_ids:
+            notice = notice.model_copy(update={"status": IncidentStatus.resolved})
+        out.append(notice)
+    return out
