@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from aggregator.model import Incident, IncidentStatus, Maintenance
+from aggregator.model import Incident, IncidentStatus, Maintenance, MaintenanceStatus
 from providers.base import Bodies, Endpoint, notice_sort_key
 from providers.feed import FEED_ACCEPT, notice_from_entry, read_feed, split_notices
 
@@ -45,7 +45,12 @@ def merge_history(*sources: Iterable[Notice]) -> list[Notice]:
     kept: dict[str, Notice] = {}
     for source in sources:
         for notice in source:
-            kept.setdefault(notice.id, notice)
+            known = kept.get(notice.id)
+            if known is None:
+                kept[notice.id] = notice
+            elif not known.updates and notice.updates:
+                # A current view that shows no posts (Instatus' summary) keeps the feed's text.
+                kept[notice.id] = known.model_copy(update={"updates": notice.updates})
     return sorted(kept.values(), key=notice_sort_key)
 
 
@@ -55,14 +60,20 @@ def bodies_under(bodies: Bodies, keys: Iterable[str]) -> dict[str, bytes]:
     return {key: body for key, body in bodies.items() if key in wanted}
 
 
-def closed_unless_current(notices: Iterable[Notice], open_ids: set[str]) -> list[Notice]:
+def closed_unless_current(notices: Iterable[Notice], open_ids: set[str], *,
+                          lists_upcoming_maintenances: bool = False) -> list[Notice]:
     """Feed incidents the current view does not list as open are over, whatever their last entry
     says: a feed keeps old entries whose words (no "resolved" in them) read as open, and an
-    incident backfilled as open would never close. Maintenances are left alone (an upcoming one
-    is not in the current view yet)."""
+    incident backfilled as open would never close. Their end time stays unknown (None).
+
+    Maintenances are closed the same way only where the current view lists the upcoming ones
+    too (``lists_upcoming_maintenances``); elsewhere an upcoming one may not be in it yet."""
     out: list[Notice] = []
     for notice in notices:
-        if isinstance(notice, Incident) and notice.is_open and notice.id not in open_ids:
-            notice = notice.model_copy(update={"status": IncidentStatus.resolved})
+        if notice.is_open and notice.id not in open_ids:
+            if isinstance(notice, Incident):
+                notice = notice.model_copy(update={"status": IncidentStatus.resolved})
+            elif lists_upcoming_maintenances:
+                notice = notice.model_copy(update={"status": MaintenanceStatus.completed})
         out.append(notice)
     return out

@@ -100,8 +100,7 @@ class InstatusAdapter(Adapter):
 
     def history_endpoints(self, base_url: str) -> list[Endpoint]:
         # summary.json lists only what is open; the page's history is in its feed (the public
-        # incidents API needs a key). Feed entries link to /incident/<id> or /maintenance/<id>,
-        # the ids summary.json uses.
+        # incidents API needs a key). Feed entries link to <page>/<id>, as summary.json's urls do.
         from providers.history import feed_endpoint
 
         return [Endpoint("summary", join_url(base_url, "summary.json")),
@@ -115,9 +114,10 @@ class InstatusAdapter(Adapter):
             if not current and "summary" not in bodies:
                 raise ParseError(f"instatus: no history body (got {sorted(bodies)})")
             return current
-        past = feed_notices(bodies["history"], rename=lambda n: _id_in_link(n.url, ("incident", "maintenance")))
+        past = feed_notices(bodies["history"], rename=lambda n: _id_in_link(n.url))
         if "summary" in bodies:
-            past = closed_unless_current(past, {n.id for n in current if n.is_open})
+            past = closed_unless_current(past, {n.id for n in current if n.is_open},
+                                         lists_upcoming_maintenances=True)
         return merge_history(current, past)
 
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
@@ -180,13 +180,13 @@ def parse_components(raw_components: Any) -> list[Component]:
     return out
 
 
-def _id_in_link(url: str | None, kinds: tuple[str, ...]) -> str | None:
-    """``https://status.x.com/incident/cl0abc`` -> ``cl0abc`` (the id summary.json gives the notice)."""
-    parts = [p for p in (url or "").split("?")[0].split("#")[0].rstrip("/").split("/") if p]
-    for kind, value in zip(parts, parts[1:], strict=False):
-        if kind in kinds:
-            return value
-    return None
+def _id_in_link(url: str | None) -> str | None:
+    """``https://status.x.com/cl0abc`` -> ``cl0abc``: a notice's page is the page URL plus its id
+    (as summary.json gives ``url``), so the feed's link names the id summary.json uses."""
+    path = (url or "").split("?")[0].split("#")[0].rstrip("/")
+    if "://" not in path or path.count("/") < 3:
+        return None
+    return path.rsplit("/", 1)[-1] or None
 
 
 def _notice_id(raw: dict[str, Any]) -> str:

@@ -138,7 +138,8 @@ class StatusIOAdapter(Adapter):
 
         past = feed_notices(bodies["history"], rename=api_id)
         if "status" in bodies:
-            past = closed_unless_current(past, {n.id for n in current if n.is_open})
+            past = closed_unless_current(past, {n.id for n in current if n.is_open},
+                                         lists_upcoming_maintenances=True)
         return merge_history(current, past)
 
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
