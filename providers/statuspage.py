@@ -286,14 +286,20 @@ def parse_notice(raw: dict[str, Any], tz: str | None, page_url: str | None,
     shortlink = text_or_none(raw.get("shortlink"))
     url = shortlink or (f"{page_url.rstrip('/')}/incidents/{raw['id']}" if page_url else None)
     created = parse_time(raw.get("created_at"), tz)
+    started = parse_time(raw.get("started_at"), tz) or created
+    resolved = parse_time(raw.get("resolved_at"), tz)
+    if started and resolved and created and started > resolved >= created:
+        # A retroactive incident (posted after the fact, one "resolved" update): started_at is
+        # when it was posted, created_at the time its author gave it, which the page shows.
+        started = created
     common: dict[str, Any] = {
         "id": str(raw["id"]),
         "title": str(raw.get("name") or "").strip() or str(raw["id"]),
         "raw_status": raw_status,
         "raw_impact": text_or_none(raw.get("impact")),
-        "started_at": parse_time(raw.get("started_at"), tz) or created,
+        "started_at": started,
         "updated_at": parse_time(raw.get("updated_at"), tz),
-        "resolved_at": parse_time(raw.get("resolved_at"), tz),
+        "resolved_at": resolved,
         "url": url,
         "component_ids": component_ids,
     }
