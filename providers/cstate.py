@@ -64,8 +64,8 @@ def _text(value: Any) -> str | None:
 class CStateAdapter(Adapter):
     platform = "cstate"
     title = "cState"
-    reads = frozenset({"components", "groups", "incidents"})
-    keys = ("index",)
+    reads = frozenset({"components", "groups", "incidents", "updates"})  # updates: the history feed
+    keys = ("index", "history")
 
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [Endpoint("index", join_url(base_url, "index.json"))]
@@ -96,7 +96,17 @@ class CStateAdapter(Adapter):
             past = closed_unless_current(past, {n.id for n in current if n.is_open})
         return merge_history(current, past)
 
+    def classify(self, body: bytes, filename: str = "") -> str:
+        from providers.history import looks_like_feed
+
+        return "history" if looks_like_feed(body) else "index"
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+        if set(bodies) == {"history"}:
+            from providers.history import refuse_html, snapshot_of_history
+
+            refuse_html(bodies["history"])
+            return snapshot_of_history(self.platform, self.build_history(bodies, base_url), base_url)
         doc = load_object(self.body(bodies), "cstate index.json")
         if "systems" not in doc and "summaryStatus" not in doc:
             raise ParseError("cstate: not a cState index.json (no systems or summaryStatus)")

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from aggregator.model import Incident, IncidentStatus, Maintenance, MaintenanceStatus
-from providers.base import Bodies, Endpoint, notice_sort_key
+from aggregator.model import Incident, IncidentStatus, Maintenance, MaintenanceStatus, Snapshot
+from providers.base import Bodies, Endpoint, classify_html, looks_like_html, notice_sort_key
 from providers.feed import FEED_ACCEPT, notice_from_entry, read_feed, split_notices
 
 Notice = Incident | Maintenance
@@ -77,3 +77,27 @@ def closed_unless_current(notices: Iterable[Notice], open_ids: set[str], *,
                 notice = notice.model_copy(update={"status": MaintenanceStatus.completed})
         out.append(notice)
     return out
+
+
+def refuse_html(body: bytes) -> None:
+    """An HTML page where a feed was expected is named as JSON documents' are (inactive, login,
+    or not JSON), so that every key of an adapter reports it the same way."""
+    if looks_like_html(body):
+        raise classify_html(body)
+
+
+def looks_like_feed(body: bytes) -> bool:
+    head = body[:600].lstrip()
+    return head.startswith(b"<?xml") or b"<rss" in head or b"<feed" in head
+
+
+def snapshot_of_history(platform: str, notices: Iterable[Notice], base_url: str | None) -> Snapshot:
+    """A history document read on its own (``upstream parse`` of a saved feed or listing): its
+    notices, and the page's state as the feed adapter reads a feed's (the worst open notice)."""
+    from providers.feed import overall_status
+
+    listed = list(notices)
+    incidents = sorted((n for n in listed if isinstance(n, Incident)), key=notice_sort_key)
+    maintenances = sorted((n for n in listed if isinstance(n, Maintenance)), key=notice_sort_key)
+    return Snapshot(platform=platform, url=base_url, status=overall_status([*incidents, *maintenances]),
+                    incidents=incidents, maintenances=maintenances)

@@ -80,8 +80,8 @@ def _word(value: Any) -> str:
 class InstatusAdapter(Adapter):
     platform = "instatus"
     title = "Instatus"
-    reads = frozenset({"components", "groups", "incidents", "maintenances"})
-    keys = ("summary", "components")
+    reads = frozenset({"components", "groups", "incidents", "maintenances", "updates"})  # updates: the history feed
+    keys = ("summary", "components", "history")
 
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [
@@ -90,6 +90,10 @@ class InstatusAdapter(Adapter):
         ]
 
     def classify(self, body: bytes, filename: str = "") -> str:
+        from providers.history import looks_like_feed
+
+        if looks_like_feed(body):
+            return "history"
         try:
             doc = load_json(body)
         except Exception:  # noqa: BLE001 - build reports HTML etc. under the main key
@@ -121,6 +125,11 @@ class InstatusAdapter(Adapter):
         return merge_history(current, past)
 
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+        if set(bodies) == {"history"}:
+            from providers.history import refuse_html, snapshot_of_history
+
+            refuse_html(bodies["history"])
+            return snapshot_of_history(self.platform, self.build_history(bodies, base_url), base_url)
         if not bodies:
             raise ParseError("instatus: nothing to parse")
         docs = {key: load_object(body, f"instatus {key}") for key, body in bodies.items()}

@@ -103,7 +103,7 @@ class StatusIOAdapter(Adapter):
     platform = "statusio"
     title = "status.io"
     reads = frozenset({"components", "groups", "incidents", "maintenances", "updates", "regions"})
-    keys = ("status",)
+    keys = ("status", "history")
 
     def endpoints(self, base_url: str) -> list[Endpoint]:
         page_id = page_id_of(base_url)
@@ -142,7 +142,17 @@ class StatusIOAdapter(Adapter):
                                          lists_upcoming_maintenances=True)
         return merge_history(current, past)
 
+    def classify(self, body: bytes, filename: str = "") -> str:
+        from providers.history import looks_like_feed
+
+        return "history" if looks_like_feed(body) else "status"
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+        if set(bodies) == {"history"}:
+            from providers.history import refuse_html, snapshot_of_history
+
+            refuse_html(bodies["history"])
+            return snapshot_of_history(self.platform, self.build_history(bodies, base_url), base_url)
         doc = load_object(self.body(bodies), "status.io status")
         result = doc.get("result")
         if not isinstance(result, dict) or not any(k in result for k in ("status_overall", "status")):

@@ -103,7 +103,7 @@ class StatuspalAdapter(Adapter):
     platform = "statuspal"
     title = "Statuspal"
     reads = frozenset({"components", "groups", "incidents", "maintenances", "updates"})
-    keys = ("summary",)
+    keys = ("summary", "incidents")
 
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [Endpoint("summary", summary_url(base_url))]
@@ -131,7 +131,20 @@ class StatuspalAdapter(Adapter):
             raise ParseError("statuspal: nothing to parse")
         return sorted(notices, key=notice_sort_key)
 
+    def classify(self, body: bytes, filename: str = "") -> str:
+        try:
+            doc = load_json(body)
+        except Exception:  # noqa: BLE001 - build reports HTML etc. under the main key
+            return "summary"
+        if isinstance(doc, dict) and "incidents" in doc and "status_page" not in doc:
+            return "incidents"
+        return "summary"
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+        if set(bodies) == {"incidents"}:
+            from providers.history import snapshot_of_history
+
+            return snapshot_of_history(self.platform, self.build_history(bodies, base_url), base_url)
         doc = load_object(self.body(bodies), "statuspal summary")
         page = doc.get("status_page")
         if not isinstance(page, dict):
