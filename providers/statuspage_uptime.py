@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from providers.base import ParseError, decode_text
+from providers.base import Endpoint, ParseError, decode_text, site_root
 
 # The assignment whose right-hand side is the object itself (not the ``window.uptimeData`` alias).
 _ASSIGNMENT_RE = re.compile(r"(?:\bwindow\.|\bvar\s+|\blet\s+|\bconst\s+)uptimeData\s*=\s*(?=\{)")
@@ -103,6 +103,13 @@ class VendorUptime:
 
     def component(self, component_id: str) -> ComponentUptime | None:
         return next((c for c in self.components if c.id == component_id), None)
+
+
+def uptime_endpoint(base_url: str) -> Endpoint:
+    """The page to GET for its uptime bars: the status page's home page (its HTML, not the API)."""
+    from providers.html import HTML_ACCEPT
+
+    return Endpoint("page", f"{site_root(base_url)}/", required=False, accept=HTML_ACCEPT)
 
 
 def find_uptime_data(text: str) -> dict[str, Any] | None:

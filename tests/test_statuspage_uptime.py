@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from providers.base import ParseError
-from providers.statuspage_uptime import read_uptime
+from providers.statuspage_uptime import read_uptime, uptime_endpoint
 from tests.conftest import CORPUS, FIXTURES, corpus_file
 
 UPTIME_CAPTURES = sorted(p.name for p in (CORPUS / "statuspage-html").glob("*uptime-bars*.html")) if CORPUS.is_dir() else []
@@ -156,3 +156,9 @@ def test_the_alias_line_alone_is_not_data() -> None:
 def test_broken_data_is_a_parse_error(body: bytes) -> None:
     with pytest.raises(ParseError):
         read_uptime(body)
+
+
+def test_the_uptime_is_read_from_the_home_page() -> None:
+    endpoint = uptime_endpoint("https://www.intercomstatus.com/us-hosting?x=1")
+    assert (endpoint.key, endpoint.url, endpoint.required) == ("page", "https://www.intercomstatus.com/us-hosting/", False)
+    assert "text/html" in endpoint.accept
