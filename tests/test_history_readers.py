@@ -379,3 +379,23 @@ def test_every_platform_of_the_issue_reads_history() -> None:
         adapter = get_adapter(platform)
         assert type(adapter).build_history is not Adapter.build_history, platform
         assert type(adapter).history_endpoints is not Adapter.history_endpoints, platform
+
+
+@pytest.mark.parametrize(("platform", "path", "key", "incidents", "maintenances"), [
+    ("instatus", "instatus/history.rss", "history", 3, 1),
+    ("statusio", "statusio/history.rss", "history", 2, 1),
+    ("cstate", "cstate/index.xml", "history", 4, 0),
+    ("statuspal", "statuspal/incidents.json", "incidents", 2, 1),
+    ("heroku", "heroku/incidents.json", "incidents", 2, 1),
+    ("salesforce", "salesforce/incidents.json", "incidents", 2, 0),
+    ("salesforce", "salesforce/maintenances.json", "maintenances", 0, 1),
+    ("aws", "aws/historyevents.json", "history", 3, 0),
+])
+def test_a_saved_history_document_parses_on_its_own(platform: str, path: str, key: str, incidents: int,
+                                                      maintenances: int) -> None:
+    """``upstream parse <platform> <file>`` of a history document: classified, and its notices."""
+    adapter = get_adapter(platform)
+    body = (FIXTURES / path).read_bytes()
+    assert adapter.classify(body, Path(path).name) == key
+    snapshot = adapter.parse({key: body}, "https://status.acme.example/#5b36dc6502d06804c08349f7")
+    assert (len(snapshot.incidents), len(snapshot.maintenances)) == (incidents, maintenances)

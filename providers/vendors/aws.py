@@ -102,7 +102,7 @@ class AwsAdapter(Adapter):
     platform = "aws"
     title = "AWS Health Dashboard"
     reads = frozenset({"components", "incidents", "updates", "regions"})
-    keys = ("currentevents", "legacy", "rss")
+    keys = ("currentevents", "legacy", "rss", "history")
     recent_closed: ClassVar[int] = 25  # data.json's archive is long: closed events kept per snapshot
 
     def endpoints(self, base_url: str) -> list[Endpoint]:
@@ -125,9 +125,15 @@ class AwsAdapter(Adapter):
             return "currentevents"
         if isinstance(doc, dict) and ("archive" in doc or "current" in doc):
             return "legacy"
+        if isinstance(doc, dict) and doc and all(isinstance(v, list) for v in doc.values()):
+            return "history"  # historyevents.json: events by service-region
         return "currentevents"
 
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+        if set(bodies) == {"history"}:
+            from providers.history import snapshot_of_history
+
+            return snapshot_of_history(self.platform, self.build_history(bodies, base_url), base_url)
         name, incidents, components = self._collect(bodies)
         open_incidents = [i for i in incidents if i.is_open]
         closed = [i for i in incidents if not i.is_open][: self.recent_closed]

@@ -74,7 +74,7 @@ class HerokuAdapter(Adapter):
     platform = "heroku"
     title = "Heroku status"
     reads = frozenset({"components", "incidents", "maintenances", "updates"})
-    keys = ("current",)
+    keys = ("current", "incidents")
 
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [Endpoint("current", join_url(base_url, "api/v4/current-status"))]
@@ -103,7 +103,18 @@ class HerokuAdapter(Adapter):
             raise ParseError("heroku: nothing to parse")
         return sorted(notices, key=notice_sort_key)
 
+    def classify(self, body: bytes, filename: str = "") -> str:
+        try:
+            doc = load_json(body)
+        except Exception:  # noqa: BLE001 - build reports it under the main key
+            return "current"
+        return "incidents" if isinstance(doc, list) else "current"
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+        if set(bodies) <= {"incidents"} and bodies:
+            from providers.history import snapshot_of_history
+
+            return snapshot_of_history(self.platform, self.build_history(bodies, base_url), base_url)
         doc = load_object(self.body(bodies), "heroku current-status")
         if not any(k in doc for k in ("status", "incidents", "scheduled")):
             raise ParseError("heroku current-status: no status, incidents or scheduled key")

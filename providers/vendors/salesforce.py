@@ -71,7 +71,7 @@ class SalesforceAdapter(Adapter):
     platform = "salesforce"
     title = "Salesforce Trust"
     reads = frozenset({"components", "incidents", "maintenances", "updates", "regions"})
-    keys = ("instances", "localizations")
+    keys = ("instances", "localizations", "incidents", "maintenances")
 
     def endpoints(self, base_url: str) -> list[Endpoint]:
         root = _api_root(base_url)
@@ -85,6 +85,12 @@ class SalesforceAdapter(Adapter):
         head = body[:4096]
         if b'"modelKey"' in head or "locali" in filename.lower():
             return "localizations"
+        # The /v1/incidents and /v1/maintenances listings: lists of items, not of instances.
+        if re.match(rb'\s*\[\s*\{', head) and not re.search(rb'"key"\s*:', head[:600]):
+            if b'"IncidentImpacts"' in head or b'"IncidentEvents"' in head or "incident" in filename.lower():
+                return "incidents"
+            if b'"MaintenanceEvents"' in head or b'"plannedStartTime"' in head or "mainten" in filename.lower():
+                return "maintenances"
         return "instances"
 
     def history_endpoints(self, base_url: str) -> list[Endpoint]:
@@ -124,6 +130,10 @@ class SalesforceAdapter(Adapter):
         return sorted(notices, key=notice_sort_key)
 
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+        if "instances" not in bodies and {"incidents", "maintenances"} & set(bodies):
+            from providers.history import snapshot_of_history
+
+            return snapshot_of_history(self.platform, self.build_history(bodies, base_url), base_url)
         instances = load_json(self.body(bodies), "salesforce instances")
         if not isinstance(instances, list):
             raise ParseError("salesforce instances: expected a JSON array")
