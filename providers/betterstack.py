@@ -71,6 +71,14 @@ class BetterStackAdapter(Adapter):
         # May redirect to /en/index.json: the fetcher follows redirects.
         return [Endpoint("index", join_url(base_url, "index.json"))]
 
+    def history_endpoints(self, base_url: str) -> list[Endpoint]:
+        # index.json includes the status reports (with all their updates) of the page's history
+        # window (``attributes.history`` days), resolved ones too. feed.rss is not read: its
+        # items do not name the report id, so they would duplicate the reports.
+        return self.endpoints(base_url)
+
+    build_history = Adapter.build_notices
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
         doc = load_object(self.body(bodies), "betterstack index.json")
         data = doc.get("data")

@@ -104,6 +104,10 @@ class CachetAdapter(Adapter):
                 return key
         return "components"
 
+    def history_endpoints(self, base_url: str) -> list[Endpoint]:
+        # The incidents listing is the page's whole history (newest 100); schedules as well.
+        return [ep for ep in self.endpoints(base_url) if ep.key in {"incidents", "schedules"}]
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
         self.check_keys(bodies)
         lists = {key: _data(load_json(body, f"cachet {key}"), key) for key, body in bodies.items()}

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from aggregator.page.adapter import Adapter, Bodies, Endpoint, ParseError
-from aggregator.page.model import Component, Incident, Snapshot
+from aggregator.page.model import Component, Incident, Maintenance, Snapshot
 from aggregator.page.reading import (
     as_list,
     impacts_of,
@@ -54,13 +54,49 @@ def _text(value: Any) -> str | None:
 class CStateAdapter(Adapter):
     platform = "cstate"
     title = "cState"
-    reads = frozenset({"components", "groups", "incidents"})
-    keys = ("index",)
+    reads = frozenset({"components", "groups", "incidents", "updates"})  # updates: the history feed
+    keys = ("index", "history")
 
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [Endpoint("index", join_url(base_url, "index.json"))]
 
+    def history_endpoints(self, base_url: str) -> list[Endpoint]:
+        # index.json lists only unresolved issues; the Hugo site's RSS (index.xml) has every
+        # issue page. An issue's feed link is its permalink, whose last segment is its file name.
+        from providers.history import feed_endpoint
+
+        return [*self.endpoints(base_url), feed_endpoint("history", join_url(base_url, "index.xml"))]
+
+    def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
+        from providers.history import closed_unless_current, feed_notices, merge_history
+
+        current = self.build_notices({"index": bodies["index"]}, base_url) if "index" in bodies else []
+        if "history" not in bodies:
+            if "index" not in bodies:
+                raise ParseError(f"cstate: no history body (got {sorted(bodies)})")
+            return current
+
+        def file_name(notice: Incident | Maintenance) -> str | None:
+            path = (notice.url or "").split("?")[0].rstrip("/")
+            return f"{path.rsplit('/', 1)[-1]}.md" if "/issues/" in path else None
+
+        past = [n for n in feed_notices(bodies["history"], rename=file_name) if "/issues/" in (n.url or "")]
+        # The index lists every unresolved issue: an issue of the feed it does not list is resolved.
+        if "index" in bodies:
+            past = closed_unless_current(past, {n.id for n in current if n.is_open})
+        return merge_history(current, past)
+
+    def classify(self, body: bytes, filename: str = "") -> str:
+        from providers.history import looks_like_feed
+
+        return "history" if looks_like_feed(body) else "index"
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+        if set(bodies) == {"history"}:
+            from providers.history import refuse_html, snapshot_of_history
+
+            refuse_html(bodies["history"])
+            return snapshot_of_history(self.platform, self.build_history(bodies, base_url), base_url)
         doc = load_object(self.body(bodies), "cstate index.json")
         if "systems" not in doc and "summaryStatus" not in doc:
             raise ParseError("cstate: not a cState index.json (no systems or summaryStatus)")

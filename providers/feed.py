@@ -661,6 +661,10 @@ class FeedAdapter(Adapter):
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [Endpoint("feed", base_url, accept=FEED_ACCEPT)]
 
+    def history_endpoints(self, base_url: str) -> list[Endpoint]:
+        # A feed's entries are its history: every entry, open or closed, with its own times.
+        return self.endpoints(base_url)
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
         return snapshot_from_feed(read_feed(self.body(bodies)), self.platform, base_url)
 

@@ -116,6 +116,13 @@ class HundAdapter(Adapter):
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [Endpoint("status_page", join_url(base_url, "live/v2/status_page"), accept="text/event-stream")]
 
+    def history_endpoints(self, base_url: str) -> list[Endpoint]:
+        # The status page event stream's init_event lists recent issues, resolved ones included,
+        # with their updates; Hund's JSON API needs a key.
+        return self.endpoints(base_url)
+
+    build_history = Adapter.build_notices
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
         doc = expect_dict(init_event(self.body(bodies)), "hund init_event")
         if not any(k in doc for k in ("state", "issues", "components")):

@@ -95,7 +95,12 @@ class IncidentIOAdapter(Adapter):
         return [Endpoint("summary", join_url(base_url, "api/v2/summary.json"))]
 
     def history_endpoints(self, base_url: str) -> list[Endpoint]:
-        return [Endpoint("incidents", join_url(base_url, "api/v2/incidents.json"))]
+        # The compatible incidents.json (updates in full), then the Atom feed for what it lacks;
+        # feed entries join on the incident's ULID, so an incident in both is read once.
+        from providers.feed import FEED_ACCEPT  # feedparser is imported only where feeds are read
+
+        return [Endpoint("incidents", join_url(base_url, "api/v2/incidents.json")),
+                Endpoint("feed", join_url(base_url, "feed.atom"), required=False, accept=FEED_ACCEPT)]
 
     def classify(self, body: bytes, filename: str = "") -> str:
         head = body[:600].lstrip()

@@ -74,8 +74,8 @@ def _word(value: Any) -> str:
 class InstatusAdapter(Adapter):
     platform = "instatus"
     title = "Instatus"
-    reads = frozenset({"components", "groups", "incidents", "maintenances"})
-    keys = ("summary", "components")
+    reads = frozenset({"components", "groups", "incidents", "maintenances", "updates"})  # updates: the history feed
+    keys = ("summary", "components", "history")
 
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [
@@ -84,6 +84,10 @@ class InstatusAdapter(Adapter):
         ]
 
     def classify(self, body: bytes, filename: str = "") -> str:
+        from providers.history import looks_like_feed
+
+        if looks_like_feed(body):
+            return "history"
         try:
             doc = load_json(body)
         except Exception:  # noqa: BLE001 - build reports HTML etc. under the main key
@@ -92,7 +96,34 @@ class InstatusAdapter(Adapter):
             return "components"
         return "summary"
 
+    def history_endpoints(self, base_url: str) -> list[Endpoint]:
+        # summary.json lists only what is open; the page's history is in its feed (the public
+        # incidents API needs a key). Feed entries link to <page>/<id>, as summary.json's urls do.
+        from providers.history import feed_endpoint
+
+        return [Endpoint("summary", join_url(base_url, "summary.json")),
+                feed_endpoint("history", join_url(base_url, "history.rss"))]
+
+    def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
+        from providers.history import closed_unless_current, feed_notices, merge_history
+
+        current = self.build_notices({"summary": bodies["summary"]}, base_url) if "summary" in bodies else []
+        if "history" not in bodies:
+            if not current and "summary" not in bodies:
+                raise ParseError(f"instatus: no history body (got {sorted(bodies)})")
+            return current
+        past = feed_notices(bodies["history"], rename=lambda n: _id_in_link(n.url))
+        if "summary" in bodies:
+            past = closed_unless_current(past, {n.id for n in current if n.is_open},
+                                         lists_upcoming_maintenances=True)
+        return merge_history(current, past)
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+        if set(bodies) == {"history"}:
+            from providers.history import refuse_html, snapshot_of_history
+
+            refuse_html(bodies["history"])
+            return snapshot_of_history(self.platform, self.build_history(bodies, base_url), base_url)
         if not bodies:
             raise ParseError("instatus: nothing to parse")
         docs = {key: load_object(body, f"instatus {key}") for key, body in bodies.items()}
@@ -150,6 +181,15 @@ def parse_components(raw_components: Any) -> list[Component]:
             description=text_or_none(c.get("description")),
         ))
     return out
+
+
+def _id_in_link(url: str | None) -> str | None:
+    """``https://status.x.com/cl0abc`` -> ``cl0abc``: a notice's page is the page URL plus its id
+    (as summary.json gives ``url``), so the feed's link names the id summary.json uses."""
+    path = (url or "").split("?")[0].split("#")[0].rstrip("/")
+    if "://" not in path or path.count("/") < 3:
+        return None
+    return path.rsplit("/", 1)[-1] or None
 
 
 def _notice_id(raw: dict[str, Any]) -> str:

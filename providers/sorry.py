@@ -92,6 +92,13 @@ class SorryAdapter(Adapter):
             return "notices" if "subject" in first or "timeline_state" in first else "components"
         return "status"
 
+    def history_endpoints(self, base_url: str) -> list[Endpoint]:
+        # /notices lists past notices too (timeline_state past_recent and past_distant).
+        return [ep for ep in self.endpoints(base_url) if ep.key == "notices"]
+
+    def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
+        return self.build_notices({k: b for k, b in bodies.items() if k == "notices"}, base_url)
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
         self.check_keys(bodies)
         docs = {key: load_object(body, f"sorry {key}") for key, body in bodies.items()}

@@ -91,7 +91,7 @@ class StatusIOAdapter(Adapter):
     platform = "statusio"
     title = "status.io"
     reads = frozenset({"components", "groups", "incidents", "maintenances", "updates", "regions"})
-    keys = ("status",)
+    keys = ("status", "history")
 
     def endpoints(self, base_url: str) -> list[Endpoint]:
         page_id = page_id_of(base_url)
@@ -101,7 +101,46 @@ class StatusIOAdapter(Adapter):
                 f"api.status.io/1.0/status/<id>); give a URL containing it instead of {base_url!r}")
         return [Endpoint("status", f"{API_ROOT}{page_id}")]
 
+    def history_endpoints(self, base_url: str) -> list[Endpoint]:
+        # The public status API lists only open incidents and current maintenances; past ones
+        # are in the page's RSS feed, served by status.io for every page id. Entries link to
+        # .../<page id>/<incident id>, the API's ``_id``.
+        from providers.history import feed_endpoint
+
+        page_id = page_id_of(base_url)
+        return [*self.endpoints(base_url), feed_endpoint("history", f"https://status.io/pages/{page_id}/rss")]
+
+    def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
+        from providers.history import closed_unless_current, feed_notices, merge_history
+
+        current = self.build_notices({"status": bodies["status"]}, base_url) if "status" in bodies else []
+        if "history" not in bodies:
+            if "status" not in bodies:
+                raise ParseError(f"statusio: no history body (got {sorted(bodies)})")
+            return current
+        page_id = page_id_of(base_url)
+
+        def api_id(notice: Incident | Maintenance) -> str | None:
+            ids = [m.lower() for m in PAGE_ID_RE.findall(notice.url or notice.id)]
+            return next((i for i in reversed(ids) if i != page_id), None)
+
+        past = feed_notices(bodies["history"], rename=api_id)
+        if "status" in bodies:
+            past = closed_unless_current(past, {n.id for n in current if n.is_open},
+                                         lists_upcoming_maintenances=True)
+        return merge_history(current, past)
+
+    def classify(self, body: bytes, filename: str = "") -> str:
+        from providers.history import looks_like_feed
+
+        return "history" if looks_like_feed(body) else "status"
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+        if set(bodies) == {"history"}:
+            from providers.history import refuse_html, snapshot_of_history
+
+            refuse_html(bodies["history"])
+            return snapshot_of_history(self.platform, self.build_history(bodies, base_url), base_url)
         doc = load_object(self.body(bodies), "status.io status")
         result = doc.get("result")
         if not isinstance(result, dict) or not any(k in result for k in ("status_overall", "status")):

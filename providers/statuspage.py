@@ -270,14 +270,20 @@ def parse_notice(raw: dict[str, Any], tz: str | None, page_url: str | None,
     shortlink = text_or_none(raw.get("shortlink"))
     url = shortlink or (f"{page_url.rstrip('/')}/incidents/{raw['id']}" if page_url else None)
     created = parse_time(raw.get("created_at"), tz)
+    started = parse_time(raw.get("started_at"), tz) or created
+    resolved = parse_time(raw.get("resolved_at"), tz)
+    if started and resolved and created and started > resolved >= created:
+        # A retroactive incident (posted after the fact, one "resolved" update): started_at is
+        # when it was posted, created_at the time its author gave it, which the page shows.
+        started = created
     common: dict[str, Any] = {
         "id": str(raw["id"]),
         "title": str(raw.get("name") or "").strip() or str(raw["id"]),
         "raw_status": raw_status,
         "raw_impact": text_or_none(raw.get("impact")),
-        "started_at": parse_time(raw.get("started_at"), tz) or created,
+        "started_at": started,
         "updated_at": parse_time(raw.get("updated_at"), tz),
-        "resolved_at": parse_time(raw.get("resolved_at"), tz),
+        "resolved_at": resolved,
         "url": url,
         "component_ids": component_ids,
     }
@@ -293,9 +299,31 @@ def parse_notice(raw: dict[str, Any], tz: str | None, page_url: str | None,
             updates=parse_updates(updates_raw, tz, MAINTENANCE_STATUSES),
         )
     status = IncidentStatus(word) if word in INCIDENT_STATUSES else IncidentStatus.investigating
+    updates = parse_updates(updates_raw, tz, INCIDENT_STATUSES)
+    postmortem = postmortem_update(raw, tz)
+    if postmortem is not None:
+        updates.insert(0, postmortem)
+        sort_updates(updates)
     return Incident(
         **common,
         impact=impact_of(raw.get("impact")),
         status=status,
-        updates=parse_updates(updates_raw, tz, INCIDENT_STATUSES),
+        updates=updates,
     )
+
+
+def postmortem_update(raw: dict[str, Any], tz: str | None) -> Update | None:
+    """An incident's published post-mortem (``postmortem_body``, markdown) as its last update.
+
+    Statuspage shows the post-mortem below the updates, dated when it was published; as an
+    ``Update`` with status ``postmortem`` it is stored, exported and rendered like any other
+    update without a field of its own in the model. Its id is the incident's with ``:postmortem``
+    so that a re-read (an edited post-mortem) replaces it rather than adding another."""
+    body = raw.get("postmortem_body")
+    if not isinstance(body, str) or not body.strip():
+        return None
+    when = (parse_time(raw.get("postmortem_published_at"), tz)
+            or parse_time(raw.get("postmortem_body_last_updated_at"), tz)
+            or parse_time(raw.get("updated_at"), tz))
+    return Update(id=f"{raw['id']}:postmortem", status=IncidentStatus.postmortem.value, raw_status="postmortem",
+                  body=body, created_at=when)

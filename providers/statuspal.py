@@ -32,7 +32,9 @@ from aggregator.page.reading import (
     as_list,
     by_kind_newest_first,
     epoch_seconds,
+    load_json,
     load_object,
+    notice_sort_key,
     parse_time,
     stated_or_worst,
     text_or_none,
@@ -89,12 +91,48 @@ class StatuspalAdapter(Adapter):
     platform = "statuspal"
     title = "Statuspal"
     reads = frozenset({"components", "groups", "incidents", "maintenances", "updates"})
-    keys = ("summary",)
+    keys = ("summary", "incidents")
 
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [Endpoint("summary", summary_url(base_url))]
 
+    def history_endpoints(self, base_url: str) -> list[Endpoint]:
+        # The public incidents listing: {incidents[], links{next,prev}, meta{total_count}}, newest
+        # first, at most 100 a page; the first page is read. Maintenances are in it with type
+        # "scheduled".
+        summary = summary_url(base_url)
+        return [Endpoint("incidents", summary.removesuffix("/summary") + "/incidents?limit=100")]
+
+    def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
+        notices: list[Incident | Maintenance] = []
+        if "summary" in bodies:
+            notices.extend(self.build_notices({"summary": bodies["summary"]}, base_url))
+        if "incidents" in bodies:
+            doc = load_json(bodies["incidents"], "statuspal incidents")
+            rows = doc.get("incidents") if isinstance(doc, dict) else doc
+            if not isinstance(rows, list):
+                raise ParseError("statuspal incidents: expected an incidents list")
+            listed = [parse_notice(raw, "incident") for raw in rows if isinstance(raw, dict) and raw.get("id") is not None]
+            known = {n.id for n in notices}
+            notices = [*notices, *(n for n in listed if n.id not in known)] if notices else listed
+        if not notices and not bodies:
+            raise ParseError("statuspal: nothing to parse")
+        return sorted(notices, key=notice_sort_key)
+
+    def classify(self, body: bytes, filename: str = "") -> str:
+        try:
+            doc = load_json(body)
+        except Exception:  # noqa: BLE001 - build reports HTML etc. under the main key
+            return "summary"
+        if isinstance(doc, dict) and "incidents" in doc and "status_page" not in doc:
+            return "incidents"
+        return "summary"
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+        if set(bodies) == {"incidents"}:
+            from providers.history import snapshot_of_history
+
+            return snapshot_of_history(self.platform, self.build_history(bodies, base_url), base_url)
         doc = load_object(self.body(bodies), "statuspal summary")
         page = doc.get("status_page")
         if not isinstance(page, dict):

@@ -89,6 +89,11 @@ def layer_of(module: str) -> int:
     return best
 
 
+def test_every_module_has_a_layer() -> None:
+    for name in modules():
+        layer_of(name)
+
+
 def test_no_import_circle() -> None:
     edges = graph()
     # Package __init__ modules re-export their contents: an edge into a package's own

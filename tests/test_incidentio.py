@@ -30,8 +30,9 @@ def test_registered_and_endpoints(adapter: IncidentIOAdapter) -> None:
     assert isinstance(get_adapter("incidentio"), IncidentIOAdapter)
     assert [(e.key, e.url, e.required) for e in adapter.endpoints("https://status.acme.example/")] == [
         ("summary", "https://status.acme.example/api/v2/summary.json", True)]
-    assert [(e.key, e.url) for e in adapter.history_endpoints("https://status.acme.example")] == [
-        ("incidents", "https://status.acme.example/api/v2/incidents.json")]
+    assert [(e.key, e.url, e.required) for e in adapter.history_endpoints("https://status.acme.example")] == [
+        ("incidents", "https://status.acme.example/api/v2/incidents.json", True),
+        ("feed", "https://status.acme.example/feed.atom", False)]
     assert adapter.reads <= {"components", "groups", "incidents", "maintenances", "updates", "regions"}
 
 

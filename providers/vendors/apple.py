@@ -76,6 +76,13 @@ class AppleAdapter(Adapter):
         target = DEVELOPER_URL if "developer" in url.lower() else CONSUMER_URL
         return [Endpoint("status", target, accept="application/javascript, application/json;q=0.9, */*;q=0.5")]
 
+    def history_endpoints(self, base_url: str) -> list[Endpoint]:
+        # The status document lists the resolved and completed events of recent days too; Apple
+        # publishes no longer history.
+        return self.endpoints(base_url)
+
+    build_history = Adapter.build_notices
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
         doc = load_object(self.body(bodies), "apple system status")
         if not isinstance(doc.get("services"), list):

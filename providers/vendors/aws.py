@@ -52,6 +52,7 @@ from providers.feed import (
 )
 
 CURRENT_EVENTS_URL = "https://health.aws.amazon.com/public/currentevents"
+HISTORY_EVENTS_URL = "https://history-events-us-west-2-prod.s3.amazonaws.com/historyevents.json"
 CODE_STATUS: dict[str, ComponentStatus] = {
     "0": ComponentStatus.operational,
     "1": ComponentStatus.degraded_performance,
@@ -87,7 +88,7 @@ class AwsAdapter(Adapter):
     platform = "aws"
     title = "AWS Health Dashboard"
     reads = frozenset({"components", "incidents", "updates", "regions"})
-    keys = ("currentevents", "legacy", "rss")
+    keys = ("currentevents", "legacy", "rss", "history")
     recent_closed: ClassVar[int] = 25  # data.json's archive is long: closed events kept per snapshot
 
     def endpoints(self, base_url: str) -> list[Endpoint]:
@@ -110,9 +111,15 @@ class AwsAdapter(Adapter):
             return "currentevents"
         if isinstance(doc, dict) and ("archive" in doc or "current" in doc):
             return "legacy"
+        if isinstance(doc, dict) and doc and all(isinstance(v, list) for v in doc.values()):
+            return "history"  # historyevents.json: events by service-region
         return "currentevents"
 
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+        if set(bodies) == {"history"}:
+            from providers.history import snapshot_of_history
+
+            return snapshot_of_history(self.platform, self.build_history(bodies, base_url), base_url)
         name, incidents, components = self._collect(bodies)
         open_incidents = [i for i in incidents if i.is_open]
         closed = [i for i in incidents if not i.is_open][: self.recent_closed]
@@ -123,8 +130,22 @@ class AwsAdapter(Adapter):
             components=components, incidents=[*open_incidents, *closed],
         )
 
+    def history_endpoints(self, base_url: str) -> list[Endpoint]:
+        # The Health Dashboard's service history (about a year of events, per service-region) for
+        # the current dashboard; a legacy data.json or RSS URL is its own history (its archive or items).
+        current = self.endpoints(base_url)
+        if current[0].key != "currentevents":
+            return current
+        return [Endpoint("history", HISTORY_EVENTS_URL, required=False), *current]
+
     def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
-        return list(self._collect(bodies)[1])
+        others = {k: b for k, b in bodies.items() if k != "history"}
+        known = list(self._collect(others)[1]) if others else []
+        if "history" not in bodies:
+            return list(known)
+        still_open = {i.id for i in known if i.is_open}
+        past = [incident for incident in history_events(bodies["history"]) if incident.id not in still_open]
+        return list(_dedupe([*known, *past]))
 
     def _collect(self, bodies: Bodies) -> tuple[str, list[Incident], list[Component]]:
         if not bodies:
@@ -181,6 +202,29 @@ def _service_component(slug: str, name: str | None, code: str | None, when: date
 
 
 # --- current events -----------------------------------------------------------------------------
+
+def history_events(body: bytes) -> list[Incident]:
+    """``historyevents.json``: ``{"<service>-<region>": [event, ...]}``, each event shaped as in
+    current events. The file lists past events, and an archived event's ``status`` is its peak
+    impact, not its state: an event there is over, at its ``end_time`` or else its last post."""
+    doc = load_object(body, "aws history events")
+    incidents: list[Incident] = []
+    for slug, events in doc.items():
+        for raw in as_list(events):
+            if not isinstance(raw, dict):
+                continue
+            incident, _ = parse_current_event({"service": slug, **raw})
+            if incident.is_open:
+                latest = incident.updates[0] if incident.updates else None
+                updates = list(incident.updates)
+                if latest is not None:
+                    updates[0] = latest.model_copy(update={"status": IncidentStatus.resolved.value})
+                incident = incident.model_copy(update={
+                    "status": IncidentStatus.resolved, "updates": updates,
+                    "resolved_at": incident.resolved_at or (latest.created_at if latest else None)})
+            incidents.append(incident)
+    return incidents
+
 
 def parse_current_event(raw: dict[str, Any]) -> tuple[Incident, list[Component]]:
     code = _code(raw.get("status"))

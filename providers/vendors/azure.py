@@ -83,6 +83,11 @@ class AzureAdapter(Adapter):
         url = base_url.strip() if "feed" in parts.path.lower() else FEED_URL
         return [Endpoint("feed", url, accept=FEED_ACCEPT)]
 
+    def history_endpoints(self, base_url: str) -> list[Endpoint]:
+        # The feed holds active and recently resolved events; the longer history (post incident
+        # reviews) is an HTML page only.
+        return self.endpoints(base_url)
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
         doc = read_feed(self.body(bodies))
         notices = []

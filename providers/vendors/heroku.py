@@ -20,7 +20,9 @@ from aggregator.page.reading import (
     epoch_seconds,
     impacts_of,
     join_url,
+    load_json,
     load_object,
+    notice_sort_key,
     parse_time,
     stated_or_worst,
     text_or_none,
@@ -65,12 +67,47 @@ class HerokuAdapter(Adapter):
     platform = "heroku"
     title = "Heroku status"
     reads = frozenset({"components", "incidents", "maintenances", "updates"})
-    keys = ("current",)
+    keys = ("current", "incidents")
 
     def endpoints(self, base_url: str) -> list[Endpoint]:
         return [Endpoint("current", join_url(base_url, "api/v4/current-status"))]
 
+    def history_endpoints(self, base_url: str) -> list[Endpoint]:
+        # Status API v4: /api/v4/incidents lists past incidents and maintenances (newest first)
+        # in the shape current-status gives its open ones.
+        return [Endpoint("incidents", join_url(base_url, "api/v4/incidents"))]
+
+    def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
+        notices: list[Incident | Maintenance] = []
+        if "current" in bodies:
+            snapshot = self.build({"current": bodies["current"]}, base_url)
+            notices.extend([*snapshot.incidents, *snapshot.maintenances])
+        if "incidents" in bodies:
+            rows = load_json(bodies["incidents"], "heroku incidents")
+            if isinstance(rows, dict):
+                rows = rows.get("incidents")
+            if not isinstance(rows, list):
+                raise ParseError("heroku incidents: expected a JSON array")
+            known = {n.id for n in notices}
+            for raw in rows:
+                if isinstance(raw, dict) and raw.get("id") is not None and str(raw["id"]) not in known:
+                    notices.append(parse_maintenance(raw) if is_maintenance(raw) else parse_incident(raw))
+        if not bodies:
+            raise ParseError("heroku: nothing to parse")
+        return sorted(notices, key=notice_sort_key)
+
+    def classify(self, body: bytes, filename: str = "") -> str:
+        try:
+            doc = load_json(body)
+        except Exception:  # noqa: BLE001 - build reports it under the main key
+            return "current"
+        return "incidents" if isinstance(doc, list) else "current"
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+        if set(bodies) <= {"incidents"} and bodies:
+            from providers.history import snapshot_of_history
+
+            return snapshot_of_history(self.platform, self.build_history(bodies, base_url), base_url)
         doc = load_object(self.body(bodies), "heroku current-status")
         if not any(k in doc for k in ("status", "incidents", "scheduled")):
             raise ParseError("heroku current-status: no status, incidents or scheduled key")
@@ -140,6 +177,16 @@ def _common(raw: dict[str, Any], updates: list[Update]) -> dict[str, Any]:
         "url": text_or_none(raw.get("full_url")),
         "updates": updates,
     }
+
+
+def is_maintenance(raw: dict[str, Any]) -> bool:
+    """A listed item is a maintenance when Heroku says so: ``upcoming``, a blue colour, or posts
+    of the maintenance types (the incidents listing mixes both kinds)."""
+    if raw.get("upcoming") is True or "blue" in {str(raw.get("status_prod") or "").lower(),
+                                                 str(raw.get("status_dev") or "").lower()}:
+        return True
+    kinds = {str(u.get("update_type") or "").lower() for u in as_list(raw.get("updates")) if isinstance(u, dict)}
+    return bool(kinds & {"scheduled", "maintenance"})
 
 
 def parse_incident(raw: dict[str, Any]) -> Incident:

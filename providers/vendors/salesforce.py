@@ -25,6 +25,7 @@ from aggregator.page.reading import (
     as_list,
     epoch_seconds,
     load_json,
+    notice_sort_key,
     parse_time,
     site_root,
     stated_or_worst,
@@ -57,7 +58,7 @@ class SalesforceAdapter(Adapter):
     platform = "salesforce"
     title = "Salesforce Trust"
     reads = frozenset({"components", "incidents", "maintenances", "updates", "regions"})
-    keys = ("instances", "localizations")
+    keys = ("instances", "localizations", "incidents", "maintenances")
 
     def endpoints(self, base_url: str) -> list[Endpoint]:
         root = _api_root(base_url)
@@ -71,9 +72,55 @@ class SalesforceAdapter(Adapter):
         head = body[:4096]
         if b'"modelKey"' in head or "locali" in filename.lower():
             return "localizations"
+        # The /v1/incidents and /v1/maintenances listings: lists of items, not of instances.
+        if re.match(rb'\s*\[\s*\{', head) and not re.search(rb'"key"\s*:', head[:600]):
+            if b'"IncidentImpacts"' in head or b'"IncidentEvents"' in head or "incident" in filename.lower():
+                return "incidents"
+            if b'"MaintenanceEvents"' in head or b'"plannedStartTime"' in head or "mainten" in filename.lower():
+                return "maintenances"
         return "instances"
 
+    def history_endpoints(self, base_url: str) -> list[Endpoint]:
+        # /v1/incidents and /v1/maintenances list past items (newest first) in the shape the
+        # instances preview nests under each instance; localizations name the incident types.
+        root = _api_root(base_url)
+        return [
+            Endpoint("incidents", f"{root}/incidents"),
+            Endpoint("maintenances", f"{root}/maintenances", required=False),
+            Endpoint("localizations", f"{root}/localizations", required=False),
+        ]
+
+    def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
+        notices: list[Incident | Maintenance] = []
+        location_of: dict[str, str | None] = {}
+        if "instances" in bodies:
+            snapshot = self.build({k: b for k, b in bodies.items() if k in self.keys}, base_url)
+            notices.extend([*snapshot.incidents, *snapshot.maintenances])
+            location_of = {c.id: c.region for c in snapshot.components}
+        titles = _localized_titles(bodies.get("localizations"))
+        known = {n.id for n in notices}
+        for key, parse in (("incidents", "incident"), ("maintenances", "maintenance")):
+            if key not in bodies:
+                continue
+            rows = load_json(bodies[key], f"salesforce {key}")
+            if not isinstance(rows, list):
+                raise ParseError(f"salesforce {key}: expected a JSON array")
+            for raw in rows:
+                if not isinstance(raw, dict) or raw.get("id") is None or str(raw["id"]) in known:
+                    continue
+                # Without the instances listing, the item's own instance keys are the components.
+                places = {**{str(k): None for k in as_list(raw.get("instanceKeys"))}, **location_of}
+                notices.append(parse_incident(raw, places, titles) if parse == "incident"
+                               else parse_maintenance(raw, places))
+        if not notices and not any(k in bodies for k in ("incidents", "maintenances", "instances")):
+            raise ParseError(f"salesforce: no history body (got {sorted(bodies)})")
+        return sorted(notices, key=notice_sort_key)
+
     def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+        if "instances" not in bodies and {"incidents", "maintenances"} & set(bodies):
+            from providers.history import snapshot_of_history
+
+            return snapshot_of_history(self.platform, self.build_history(bodies, base_url), base_url)
         instances = load_json(self.body(bodies), "salesforce instances")
         if not isinstance(instances, list):
             raise ParseError("salesforce instances: expected a JSON array")
