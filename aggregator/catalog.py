@@ -72,7 +72,10 @@ CONFIDENCES: tuple[str, ...] = ("verified", "curated", "unverified")
 
 # Column order of providers/catalog.csv.
 FIELDS: tuple[str, ...] = ("id", "name", "url", "platform", "category", "aliases", "page_id", "feed_url",
-                           "confidence", "sources", "alt_urls", "platform_from")
+                           "confidence", "sources", "alt_urls", "platform_from", "evidence", "defunct")
+# How strong one source's word about a row is, strongest first (README "How far a row is trusted").
+# An evidence item is "<strength>:<source>[@<date>]", e.g. "probed:w6w-apps@2026-08", "polled:stts".
+STRENGTHS: tuple[str, ...] = ("probed", "captured", "polled", "curated", "listed", "guess")
 LIST_SEP = ";"
 
 CATALOG_CSV = Path(__file__).resolve().parent.parent / "providers" / "catalog.csv"
@@ -113,6 +116,8 @@ class Entry:
     sources: tuple[str, ...] = ()
     alt_urls: tuple[str, ...] = ()
     platform_from: str = ""
+    evidence: tuple[str, ...] = ()
+    defunct: str = ""
     user: bool = False
 
     def to_row(self) -> dict[str, str]:
@@ -204,9 +209,10 @@ def read_csv(path: Path) -> list[Entry]:
                 if len(row) < len(FIELDS):
                     raise CatalogError(f"{path}: line {reader.line_num} has {len(row)} fields, want {len(FIELDS)}")
                 (id_, name, url, platform, category, aliases, page_id, feed_url, confidence, sources, alt_urls,
-                 platform_from) = row[: len(FIELDS)]
+                 platform_from, evidence, defunct) = row[: len(FIELDS)]
                 out.append(Entry(id_, name, url, platform, category, _split(aliases), page_id or None,
-                                 feed_url or None, confidence, _split(sources), _split(alt_urls), platform_from))
+                                 feed_url or None, confidence, _split(sources), _split(alt_urls), platform_from,
+                                 _split(evidence), defunct))
             return out
     except OSError as exc:
         raise CatalogError(f"cannot read the catalog {path}: {exc.strerror or exc}") from None
