@@ -116,6 +116,8 @@ SAME_VENDOR: list[tuple[str, ...]] = [
     ("Adobe Fonts", "Typekit"),
     ("Yandex Cloud", "Yandex"),
 ]
+SAME_VENDOR_NAME = {name_key_early: group[0] for group in SAME_VENDOR for name_key_early in
+                    (re.sub(r"[^0-9a-z]+", "", n.lower()) for n in group)}
 # Vendors that shut down or whose product ended (REVIEW.md 4): kept so that a search finds them
 # and says so, but never followed. Keyed by row id.
 DEFUNCT: dict[str, str] = {
@@ -129,6 +131,9 @@ DEFUNCT: dict[str, str] = {
     "flowdock": "Flowdock was shut down in 2023",
     "parse": "Parse.com was shut down in January 2017",
 }
+# Hosts that serve several distinct pages by path (multi-tenant hosts, regional pages): the only
+# hosts with more than one row. Elsewhere two paths on one host are views of one page.
+PATH_PAGES_HOSTS = {"stats.pingdom.com", "stats.uptimerobot.com", "intercomstatus.com", "status.miro.com"}
 # Sites that report on other companies' status (down-checkers, aggregators): never a vendor's page.
 THIRD_PARTY_HOSTS = {"isitdownrightnow.com", "issitedownrightnow.com", "updownradar.com", "saashub.com",
                      "similarweb.com", "uptime.com", "statusgator.com", "downdetector.com", "feeds.feedburner.com"}
@@ -1055,6 +1060,12 @@ def merge(leads: list[Lead]) -> Clusters:
     for i, lead in enumerate(leads):
         by_url[url_key(lead.url)].append(i)
     union_all(by_url, "same host and path", True)
+    by_host: dict[str, list[int]] = collections.defaultdict(list)
+    for i, lead in enumerate(leads):
+        host = url_key(lead.url).split("/", 1)[0]
+        if host not in PATH_PAGES_HOSTS:
+            by_host[host].append(i)
+    union_all(by_host, "same host (paths on it are views of one page)", False)
     by_id: dict[str, list[int]] = collections.defaultdict(list)
     for i, lead in enumerate(leads):
         if lead.page_id:
@@ -1167,7 +1178,12 @@ def build_row(leads: list[Lead]) -> Entry:
     url_lead = min(leads, key=lambda lead: (order(URL_ORDER, lead.source), bool(ALIAS_HOST_RE.search(
         urlsplit(lead.url).hostname or "")), len(lead.url), lead.url))
     url = url_lead.url
+    # Paths on one host are views of one page: the host's root view, where a lead names it.
+    roots = [lead.url for lead in leads if urlsplit(lead.url).netloc == urlsplit(url).netloc
+             and url.startswith(lead.url.rstrip("/")) and len(lead.url) < len(url)]
+    url = min(roots, key=len) if roots else url
     name = display_name(best(NAME_ORDER, lambda lead: True)[0].name)
+    name = SAME_VENDOR_NAME.get(name_key(name), name)  # a renamed or acquired vendor under today's name
 
     platform, platform_from = choose_platform(leads, url)
     categories = best(CATEGORY_ORDER, lambda lead: lead.category)
