@@ -727,7 +727,10 @@ def trust_lines(entry: Entry) -> list[str]:
     elif source == "none":
         lines.append("platform: no evidence; read as a generic HTML page until `upstream catalog verify` probes it")
     elif source:
-        lines.append(f"platform {entry.platform}: the word of {source.replace(':', ' source ', 1)}")
+        strength, _, who = source.partition(":")
+        label = {"probed": "a live probe", "captured": "a real capture", "polled": "a live tool",
+                 "curated": "a curated list", "listed": "a weak list", "guess": "a guess"}.get(strength, strength)
+        lines.append(f"platform {entry.platform}: said by {who.replace('@', ' on ')} ({label})")
     return lines
 
 

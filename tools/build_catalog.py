@@ -91,9 +91,11 @@ SOURCE_DATES: dict[str, str] = {"w6w-apps": "2026-08", "stts": "2026-03", "statu
 URL_ORDER = ["research", "w6w-apps", "stts", "sentry", "statuspile", "awesome-status-pages", "corpus",
              "multi-status", "instatus-out", "statusphere", "mv3-extension", "bbsetup-2021", "stts-history",
              "sahin-2016", "drdroid", "statuscraft", "statuscraft-batch", "new-vendors", "maintainers"]
-NAME_ORDER = ["research", "stts", "sentry", "statuspile", "mv3-extension", "awesome-status-pages", "instatus-out",
-              "bbsetup-2021", "stts-history", "w6w-apps", "drdroid", "statuscraft", "corpus", "multi-status",
-              "sahin-2016", "statusphere", "statuscraft-batch", "new-vendors", "maintainers"]
+# The 2024-26 lists name vendors last: their names are slugs or product names ("databricks sql
+# warehouse"), and a row's id (its name's slug) should not change because a new list names it too.
+NAME_ORDER = ["research", "stts", "sentry", "statuspile", "mv3-extension", "awesome-status-pages", "bbsetup-2021",
+              "stts-history", "statuscraft", "corpus", "sahin-2016", "statuscraft-batch", "new-vendors", "instatus-out",
+              "w6w-apps", "drdroid", "multi-status", "statusphere", "maintainers"]
 PLATFORM_ORDER = ["research", "w6w-apps", "stts", "corpus", "instatus-out", "multi-status", "bbsetup-2021",
                   "statuspile", "stts-history", "sahin-2016", "statuscraft",
                   "statuscraft-batch"]  # new-vendors' parser column is a guess: never used
@@ -102,6 +104,9 @@ CATEGORY_ORDER = ["research", "mv3-extension", "multi-status", "drdroid", "new-v
 
 # Names that different companies share in the sources: never merged on the name alone.
 DISTINCT_NAMES = {"circle", "hex", "polly", "plane", "runway", "zip", "base", "one", "apollo", "density"}
+# w6w-apps names apps, not pages: where an app's name is not its page's, the page's name.
+W6W_PAGE_NAMES = {"linkedin": "LinkedIn API", "linkedin-ads": "LinkedIn API", "google-analytics": "Google Ads",
+                  "facebook-lead-ads": "Meta", "whatsapp": "Meta", "zohomail": "Zoho", "s3": "Amazon Web Services"}
 # One vendor under several names (renamed products, acquisitions, a company and its cloud, a page
 # under two hosts): every lead named by one of a group is one vendor (REVIEW.md 3).
 SAME_VENDOR: list[tuple[str, ...]] = [
@@ -113,7 +118,6 @@ SAME_VENDOR: list[tuple[str, ...]] = [
     ("Particle", "Spark"),
     ("Redis", "Redis Labs", "Redislabs"),
     ("Equinix Metal", "Packet"),
-    ("Adobe Fonts", "Typekit"),
     ("Yandex Cloud", "Yandex"),
 ]
 SAME_VENDOR_NAME = {name_key_early: group[0] for group in SAME_VENDOR for name_key_early in
@@ -130,13 +134,15 @@ DEFUNCT: dict[str, str] = {
     "wunderlist": "Wunderlist was shut down in May 2020",
     "flowdock": "Flowdock was shut down in 2023",
     "parse": "Parse.com was shut down in January 2017",
+    "typekit": "Typekit became Adobe Fonts in 2018; this old Pingdom page is not Adobe's (see adobe)",
 }
 # Hosts that serve several distinct pages by path (multi-tenant hosts, regional pages): the only
 # hosts with more than one row. Elsewhere two paths on one host are views of one page.
 PATH_PAGES_HOSTS = {"stats.pingdom.com", "stats.uptimerobot.com", "intercomstatus.com", "status.miro.com"}
 # Sites that report on other companies' status (down-checkers, aggregators): never a vendor's page.
 THIRD_PARTY_HOSTS = {"isitdownrightnow.com", "issitedownrightnow.com", "updownradar.com", "saashub.com",
-                     "similarweb.com", "uptime.com", "statusgator.com", "downdetector.com", "feeds.feedburner.com"}
+                     "similarweb.com", "uptime.com", "statusgator.com", "downdetector.com", "feeds.feedburner.com",
+                     "cloudharmony.com"}
 # Statements a source gets wrong, checked by hand: (source, name, URL) leads that are dropped.
 ERRATA: set[tuple[str, str, str]] = {
     ("sahin-2016", "Baremetrics", "https://status.aweber.com"),  # AWeber's page under Baremetrics' name
@@ -562,7 +568,7 @@ W6W_LABELS: dict[str, str | None] = {
 # The page behind an API host w6w-apps' checks read, and the API tail of its other URLs.
 W6W_PAGE_FOR: dict[str, str] = {"api.status.salesforce.com": "https://status.salesforce.com",
                                 "health.aws.amazon.com": "https://health.aws.amazon.com/health/status"}
-W6W_API_TAIL = re.compile(r"/(api/v\d.*|incidents\.json|[^/]*\.(json|rss|atom|xml)|rss|feed|pages/[0-9a-f]{24}/rss|"
+W6W_API_TAIL = re.compile(r"/(api/v\d.*|api/status|incidents\.json|[^/]*\.(json|rss|atom|xml)|rss|feed|pages/[0-9a-f]{24}/rss|"
                           r"\d+/status|_apis/.*)$")
 # Hosts w6w-apps' checks measured as decoys (transcribed from the notes in its service.ts files,
 # 2026-08): unclaimed *.statuspage.io / *.instatus.com subdomains answering with the platform's
@@ -904,7 +910,8 @@ class Loader:
                 self.dropped["w6w-apps: status.io API URL without the page's own URL"] += 1
                 continue
             page = W6W_PAGE_FOR.get(host) or re.sub(W6W_API_TAIL, "", url.split("?")[0])
-            lead = self.add("w6w-apps", names.get(app, slug_name(app)), page, platform=platform,
+            name = W6W_PAGE_NAMES.get(app) or names.get(app) or slug_name(app)
+            lead = self.add("w6w-apps", name, page, platform=platform,
                             platform_note=f"w6w-apps {app} check reads {url}", page_id=page_id)
             if lead and platform == "feed":
                 lead.feed_url = url
