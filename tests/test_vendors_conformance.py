@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.model import Incident, Maintenance, Snapshot
-from providers.base import AdapterError, PageInactiveError, get_adapter
+from providers.base import AdapterError, NotStatusPageError, PageInactiveError, get_adapter
 from tests.conftest import CORPUS
 
 # corpus directory -> (platform, file patterns)
@@ -29,7 +29,11 @@ SWEEP: dict[str, tuple[str, tuple[str, ...]]] = {
     "incidentio": ("feed", ("*.atom",)),
 }
 # Files that are not status pages by design, and the error they must raise.
-EXPECTED_ERRORS = {"page-inactive-2021-01.html": PageInactiveError}
+# Captures that are not a readable page, and must be refused as what they are.
+EXPECTED_ERRORS: dict[str, type[AdapterError]] = {
+    "page-inactive-2021-01.html": PageInactiveError,
+    "unclaimed-subdomain-001xnxqmhdh6-2021-01-atlassian-marketing.html": NotStatusPageError,
+}
 
 
 def files(directory: str, patterns: Iterable[str]) -> list[Path]:
