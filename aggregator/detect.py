@@ -460,7 +460,7 @@ _PLACEHOLDER_TITLES = (
     (re.compile(r"^statuspage\s*\|\s*atlassian$", re.I), "Atlassian's Statuspage marketing page"),
     (re.compile(r"^instatus\b.*(status page|downtime)", re.I), "Instatus' marketing page"),
 )
-_PLACEHOLDER_CANONICAL = re.compile(r"^https?://(www\.)?(atlassian\.com/software/statuspage|statuspage\.io|"
+_PLACEHOLDER_CANONICAL = re.compile(r"^https?://(www\.)?(atlassian\.com/([a-z]{2}(-[a-z]+)?/)?software/statuspage|statuspage\.io|"
                                     r"instatus\.com)/?$", re.I)
 
 
@@ -474,7 +474,7 @@ def _placeholder(facts: HtmlFacts, text: str) -> str | None:
 
 
 # Where an unclaimed subdomain of a hosting platform is sent: the platform's home or marketing page.
-_PLACEHOLDER_FINAL_RE = re.compile(r"^https?://(www\.)?(atlassian\.com/software/statuspage|statuspage\.io|"
+_PLACEHOLDER_FINAL_RE = re.compile(r"^https?://(www\.)?(atlassian\.com/([a-z]{2}(-[a-z]+)?/)?software/statuspage|statuspage\.io|"
                                    r"instatus\.com)/?(\?.*)?$", re.I)
 _LOGIN_PATH_RE = re.compile(r"/(login|log-in|signin|sign-in|sso|auth/login|users/sign_in|access)(/|$|\?)", re.I)
 
@@ -610,7 +610,10 @@ class Detector:
                          reason="the page is a password form with no status-page markers")
             return
         if page.answered and not page.ok and not json_doc(page):
-            if page.status == 401:
+            if re.search(rb"page is (currently )?inactive|page inactive", page.body[:200_000], re.I):
+                self._finish(Verdict.page_inactive, host_rule,
+                             reason=f"the page answers HTTP {page.status} and says it is inactive")
+            elif page.status == 401:
                 self._finish(Verdict.login_required, host_rule, reason="the page answers HTTP 401 (login required)")
             else:
                 self._finish(Verdict.unreachable, host_rule, reason=f"the page answers HTTP {page.status}")

@@ -125,3 +125,28 @@ def test_captures_carry_statuspage_markers_and_no_placeholder(name: str) -> None
 
     facts = read_html(capture(name), "https://status.example.com")
     assert "statuspage" in facts.hints and facts.platform_placeholder is None
+
+
+def test_a_claimed_but_inactive_page_answering_401_is_inactive_not_a_login() -> None:
+    # microsoft.statuspage.io as w6w-apps measured it: HTTP 401, "Your page is inactive".
+    body = b"<html><head><title>Microsoft</title></head><body><h1>Your page is inactive</h1></body></html>"
+    with LoopbackServer() as site:
+        site.set("/ms", body, status=401, content_type=HTML)
+        site.set("/ms/api/v2/summary.json", body, status=401, content_type=HTML)
+        site.set("/locked", b"<html><body>Authorization required</body></html>", status=401, content_type=HTML)
+        found = probe_all(site, ["/ms", "/locked"])
+    assert found["/ms"].verdict == Verdict.page_inactive, found["/ms"].reasons
+    assert found["/locked"].verdict == Verdict.login_required
+
+
+def test_a_redirect_to_a_localised_marketing_page_is_unclaimed() -> None:
+    from aggregator.detect import Detector, Response
+
+    url = "https://acme.statuspage.io"
+    detector = Detector(url)
+    marketing = "https://www.atlassian.com/ja/software/statuspage"
+    for probe in detector.next_probes():
+        detector.feed(probe.key, Response(url=probe.url, status=200, body=b"<html></html>", final_url=marketing))
+    found = detector.result()
+    assert (found.verdict, found.platform) == (Verdict.unclaimed, "statuspage")
+    assert marketing in found.reasons[-1]
