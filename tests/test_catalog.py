@@ -149,9 +149,10 @@ def test_confidence_follows_the_rule_in_the_readme() -> None:
             assert kinds["probed"], e
         elif e.confidence == "curated":
             assert kinds["captured"] or kinds["polled"] or kinds["curated"] or kinds["listed"] >= 2, e
+            assert not e.platform_from.startswith("guess:") or e.platform_from == "guess:host", e
         else:
             assert not (kinds["captured"] or kinds["polled"] or kinds["curated"] or kinds["listed"] >= 2) or \
-                e.platform_from == "none", e
+                e.platform_from == "none" or e.platform_from.startswith("guess:"), e
         if set(kinds) == {"guess"}:
             assert e.confidence == "unverified", e
 

@@ -1164,7 +1164,8 @@ def choose_platform(leads: list[Lead], url: str) -> tuple[str, str]:
 def confidence_of(leads: list[Lead], url: str, platform: str, platform_from: str) -> str:
     """The rule in README "How far a row is trusted":
     verified   - a live probe (w6w-apps' check) read this very page as this platform;
-    curated    - else a captured, polled or curated source names the page, or two weak lists do;
+    curated    - else a captured, polled or curated source names the page, or two weak lists do, and
+                 the platform is not a machine's guess (a host rule such as *.statuspage.io counts);
     unverified - everything else: machine guesses alone, one weak list, or no platform evidence."""
     if platform_from == "none":
         return "unverified"
@@ -1172,6 +1173,8 @@ def confidence_of(leads: list[Lead], url: str, platform: str, platform_from: str
            and url_key(lead.url) == url_key(url) for lead in leads):
         return "verified"
     kinds = collections.Counter(strength(s) for s in {lead.source for lead in leads})
+    if platform_from.startswith("guess:") and platform_from != "guess:host":
+        return "unverified"  # the page may be real, but its platform is a machine's guess (REVIEW.md 1)
     if kinds["captured"] or kinds["polled"] or kinds["curated"] or kinds["listed"] >= 2:
         return "curated"
     return "unverified"
