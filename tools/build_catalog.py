@@ -519,6 +519,36 @@ for _category, _names in {
 }.items():
     for _name in _names.split():
         NAME_CATEGORY[_name.replace("-", "")] = _category
+for _category, _names in {
+    "Collaboration & Productivity": "3stepit amplifiedit appian basecamp calcom collibra formstack freshservice "
+                                    "quickbase roam golfgenius hennge ifs innovo jostle linear motion onesky raindrop savvycal "
+                                    "splitwise tally tldv uniflow spoke empist endeavor reftab simplyq thru globo "
+                                    "icewarp cloudblue lingk",
+    "Email & Communication": "stride aircall front micloud nextcaller netfortris mxtoolbox smartpass",
+    "DevTools & CI/CD": "anvil bettererrorpages broadcom cloudmqtt frigade handwritingio postbin runway "
+                        "teradici threader trugrid xactus globant qualitest pdq maestroqa",
+    "Security & Identity": "cisco crisisgo calix brave canary",
+    "Databases & Data": "chronotrack readcube seequent pricehubble tradingtechnologies optimissa",
+    "CMS & Web Builders": "ghost baserow",
+    "CRM, Sales & Marketing": "eventbrite bloom opencrm vistage",
+    "HR & Payroll": "seek fond",
+    "Analytics & Product": "rjmetrics",
+    "Media & Streaming": "x axios campuspress",
+    "AI & ML": "deepl",
+    "Finance & Accounting": "esker cloudcheckr visible",
+    "Payments & Fintech": "iscorp scalepoint snapsheet",
+    "Healthcare": "passare",
+    "Cloud & Hosting": "docaposte docevent fluccs nisc ownco owncompany lumanox endlessgroup ainetworks",
+    "E-commerce & Retail": "thg ticketinghub ncr clyde",
+    "Education": "advancementform chute",
+    "Legal & Compliance": "sertifi watershed",
+    "Real Estate & Property": "jobber",
+    "IoT & Hardware": "thorlabs inspectar poka",
+    "Logistics & Supply Chain": "aspex",
+    "Government & Nonprofit": "raptorsystems",
+}.items():
+    for _name in _names.split():
+        NAME_CATEGORY.setdefault(_name.lower(), _category)
 # Rows a source files under the wrong category, whatever the sources say (REVIEW.md 5).
 CATEGORY_FIXES: dict[str, str] = {
     "hubspot": "CRM, Sales & Marketing", "shopify": "E-commerce & Retail", "zendesk": "Customer Support",
