@@ -230,7 +230,7 @@ def test_aliases_never_shadow_another_vendors_name() -> None:
 def test_counts_per_category_and_platform_are_sensible() -> None:
     categories = collections.Counter(e.category for e in ROWS)
     platforms = collections.Counter(e.platform for e in ROWS)
-    assert all(categories[c] >= 20 for c in CATEGORIES), categories
+    assert all(categories[c] >= 20 for c in CATEGORIES if c != "Other"), categories  # Other: the unplaceable
     assert categories["Other"] < 0.05 * len(ROWS)
     assert platforms["statuspage"] > 0.5 * len(ROWS)  # the prevalence docs/platforms.md §1 reports
     for bespoke in ("gcp", "aws", "azure", "slack", "heroku", "salesforce", "apple", "stripe"):
