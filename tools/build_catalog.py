@@ -1048,7 +1048,11 @@ class Clusters:
         self.leads = leads
         self.parent = list(range(len(leads)))
         self.ids: list[dict[str, str]] = [{id_family(lead): lead.page_id} if lead.page_id else {} for lead in leads]
+        # stts at HEAD lists each service once: two of its entries are two pages (Sendbird's regions).
+        self.listed_apart: list[frozenset[str]] = [frozenset({url_key(lead.url)}) if lead.source == "stts"
+                                                   else frozenset() for lead in leads]
         self.refused = 0
+        self.kept_apart = 0
         self.conflicts: list[str] = []
         self.reasons: collections.Counter[str] = collections.Counter()
 
@@ -1065,6 +1069,10 @@ class Clusters:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return False
+        apart_a, apart_b = self.listed_apart[ra], self.listed_apart[rb]
+        if apart_a and apart_b and apart_a.isdisjoint(apart_b) and why != "same host and path":
+            self.kept_apart += 1
+            return False
         ida, idb = self.ids[ra], self.ids[rb]
         if any(ida[f] != idb[f] for f in ida.keys() & idb.keys()):
             if not force:
@@ -1075,6 +1083,7 @@ class Clusters:
             ra, rb = rb, ra
         self.parent[rb] = ra
         self.ids[ra] = {**self.ids[rb], **self.ids[ra]}
+        self.listed_apart[ra] = apart_a | apart_b
         self.reasons[why] += 1
         return True
 
@@ -1210,6 +1219,12 @@ def confidence_of(leads: list[Lead], url: str, platform: str, platform_from: str
     return "unverified"
 
 
+PAGE_ID_ORDER = ["research", "w6w-apps", "stts", "corpus", "multi-status", "instatus-out", "bbsetup-2021",
+                 "stts-history", "statuscraft"]
+# How trusted the source of each row's page id is (by row URL), for settling an id two rows claim.
+PAGE_ID_RANK: dict[str, int] = {}
+
+
 def build_row(leads: list[Lead]) -> Entry:
     def best(field_order: list[str], has: object) -> list[Lead]:
         return sorted((lead for lead in leads if has(lead)), key=lambda lead: order(field_order, lead.source))
@@ -1231,13 +1246,13 @@ def build_row(leads: list[Lead]) -> Entry:
 
     page_id = ""
     # The newest trustworthy statement of an id wins (stts HEAD is 2026, most captures are older).
-    for lead in best(["research", "stts", "corpus", "bbsetup-2021", "stts-history", "statuscraft"],
-                     lambda lead: lead.page_id):
+    for lead in best(PAGE_ID_ORDER, lambda lead: lead.page_id):
         if (platform == "statuspage" and STATUSPAGE_ID_RE.fullmatch(lead.page_id)) or (
                 platform == "incidentio" and ULID_RE.fullmatch(lead.page_id)) or (
                 platform == "statusio" and STATUSIO_ID_RE.fullmatch(lead.page_id)) or (
                 platform == "sorry" and lead.page_id.isdigit()):
             page_id = lead.page_id
+            PAGE_ID_RANK[url] = order(PAGE_ID_ORDER, lead.source)
             break
 
     aliases: list[str] = []
@@ -1309,6 +1324,16 @@ def build(shared: Path, corpus: Path | None) -> tuple[list[Entry], dict[str, obj
             entry = by_id[pid]
             seen = {name_key(a) for a in (entry.name, *entry.aliases)}
             by_id[pid] = replace(entry, aliases=(*entry.aliases, *(a for a in extra if name_key(a) not in seen)))
+    # A page id two rows claim belongs to the one with the better source for it (an old stts version
+    # once gave Sendbird Canada the Frankfurt page's id); the other row loses it, and its id-based feed.
+    claimed: dict[str, list[Entry]] = collections.defaultdict(list)
+    for entry in by_id.values():
+        if entry.page_id:
+            claimed[entry.page_id].append(entry)
+    for rows in claimed.values():
+        for loser in sorted(rows, key=lambda e: (PAGE_ID_RANK.get(e.url, 99), e.id))[1:]:
+            feed = loser.feed_url if loser.feed_url and loser.page_id not in loser.feed_url else None
+            by_id[loser.id] = replace(loser, page_id=None, feed_url=feed)
     for pid, category in CATEGORY_FIXES.items():
         if pid in by_id:
             by_id[pid] = replace(by_id[pid], category=category)
@@ -1327,6 +1352,7 @@ def build(shared: Path, corpus: Path | None) -> tuple[list[Entry], dict[str, obj
         "leads merged away": len(leads) - len(entries),
         "merges by reason": dict(clusters.reasons),
         "name merges refused (different page ids)": clusters.refused,
+        "merges refused (two stts entries)": clusters.kept_apart,
         "page-id conflicts settled by trust": clusters.conflicts,
         "multi-URL vendors": sum(1 for e in entries if e.alt_urls),
         "confidence": collections.Counter(e.confidence for e in entries).most_common(),
