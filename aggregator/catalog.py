@@ -715,7 +715,8 @@ def trust_lines(entry: Entry) -> list[str]:
     if entry.defunct:
         lines.append(f"defunct: {entry.defunct}; never followed")
     why = {"verified": "a live probe read this page as this platform",
-           "curated": "a live tool, a real capture or a curated list names this page (or two weak lists do)",
+           "curated": "a live tool, a real capture or a curated list names this page (or two weak lists do), "
+                      "and its platform is not a machine's guess",
            "unverified": "only machine guesses or one weak list name it, or nothing says what platform it is"}
     lines.append(f"{entry.confidence}: {why.get(entry.confidence, '')}")
     for item in entry.evidence:

@@ -224,6 +224,9 @@ def add_provider(store: Any, url: str, *, platform: str | None = None, name: str
         from aggregator.detect import detect_url
 
         found = detect_url(url)
+        if found.verdict in {"unclaimed", "page_inactive"}:
+            # No platform would read it: a placeholder nobody claimed, or a page switched off.
+            raise UserError(f"{url} is not a live status page ({found.verdict}: {found.reasons[-1]}); nothing added")
         if found.verdict not in {"ok", "moved"} or not found.platform:
             why = "; ".join(found.reasons[-2:]) if found.reasons else found.verdict
             raise UserError(f"could not tell what platform serves {url} ({found.verdict}: {why}); "

@@ -5,6 +5,7 @@ login-protected page and an inactive one, all served on 127.0.0.1 and probed ove
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -150,3 +151,16 @@ def test_a_redirect_to_a_localised_marketing_page_is_unclaimed() -> None:
     found = detector.result()
     assert (found.verdict, found.platform) == (Verdict.unclaimed, "statuspage")
     assert marketing in found.reasons[-1]
+
+
+def test_add_refuses_an_unclaimed_page_and_names_what_it_is(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from aggregator.cli import main
+
+    corpus_file("statuspage-html")
+    with LoopbackServer() as site:
+        site.set("/", capture(UNCLAIMED), content_type=HTML)
+        code = main(["--db", str(tmp_path / "up.db"), "add", site.url("/")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1
+    assert "not a live status page (unclaimed:" in err and "nothing added" in err
