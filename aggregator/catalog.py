@@ -721,7 +721,11 @@ def trust_lines(entry: Entry) -> list[str]:
     lines.append(f"{entry.confidence}: {why.get(entry.confidence, '')}")
     for item in entry.evidence:
         kind, _, rest = item.partition(":")
-        lines.append(f"{words.get(kind, kind)} {rest.replace('@', ' (checked ', 1) + ')' if '@' in rest else rest}")
+        who, _, when = rest.partition("@")
+        when, _, outcome = when.partition(":")
+        who = "your `catalog verify`" if who == "verify" else who
+        said = f"{words.get(kind, kind)} {who}" + (f" (checked {when})" if when else "")
+        lines.append(said + (f": {outcome}" if outcome else ""))
     source = entry.platform_from
     if source == "guess:host":
         lines.append(f"platform {entry.platform}: from the host name alone (a guess)")

@@ -130,7 +130,7 @@ def test_results_stream_through_a_pipe_and_ctrl_c_keeps_and_records_them(tmp_pat
     assert entry is not None and entry.confidence == "verified"
     assert entry.evidence[0] == f"probed:verify@{recorded['fast']['checked']}"
     assert entry.platform_from == entry.evidence[0]
-    assert any("probed live by verify" in line for line in cat.trust_lines(entry))
+    assert f"probed live by your `catalog verify` (checked {recorded['fast']['checked']})" in cat.trust_lines(entry)
 
 
 def test_write_records_bad_outcomes_as_evidence_too(tmp_path: Path) -> None:
@@ -144,6 +144,7 @@ def test_write_records_bad_outcomes_as_evidence_too(tmp_path: Path) -> None:
     loaded = cat.read_user_toml(user, {"acme": shipped})[0]
     assert loaded.confidence == "unverified"
     assert loaded.evidence == ("probed:verify@2026-12-03:unclaimed", "polled:stts@2026-03")
+    assert "probed live by your `catalog verify` (checked 2026-12-03): unclaimed" in cat.trust_lines(loaded)
     user.write_text('[providers.acme]\nchecked = "yesterday"\noutcome = "ok"\n')
     with pytest.raises(cat.CatalogError, match="checked must be a date"):
         cat.read_user_toml(user, {"acme": shipped})
