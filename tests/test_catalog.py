@@ -260,6 +260,7 @@ def test_well_known_vendors_have_the_right_platform(pid: str, platform: str, url
     assert entry.confidence in {"verified", "curated"}
 
 
+@pytest.mark.slow
 def test_the_build_is_deterministic_and_matches_the_shipped_file(tmp_path: Path) -> None:
     if not (SHARED / "catalog" / "sources").is_dir():
         pytest.skip("../shared/catalog is absent")

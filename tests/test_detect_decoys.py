@@ -49,6 +49,7 @@ def probe_all(site: LoopbackServer, paths: list[str]) -> dict[str, Detection]:
     return dict(zip(paths, asyncio.run(run()), strict=True))
 
 
+@pytest.mark.slow
 def test_real_statuspage_captures_are_statuspage_and_the_unclaimed_one_is_not() -> None:
     corpus_file("statuspage-html")  # skip where ../shared is absent
     with LoopbackServer() as site:

@@ -79,6 +79,7 @@ def test_nothing_reached_is_one_judgement_not_a_row_each() -> None:
     assert cat.nothing_reached([*same, dead]) is None  # one server answered: the network works
 
 
+@pytest.mark.slow
 def test_cli_says_in_one_line_when_nothing_answered(tmp_path: Path) -> None:
     config = tmp_path / "config"
     toml = user_catalog(config, {"one": closed_port_url(), "two": closed_port_url()})
@@ -93,6 +94,7 @@ def test_cli_says_in_one_line_when_nothing_answered(tmp_path: Path) -> None:
     assert out.count("\tunreachable\t") == 2
 
 
+@pytest.mark.slow
 def test_a_dead_page_among_live_ones_is_dead_and_the_run_succeeds(tmp_path: Path) -> None:
     config = tmp_path / "config"
     with LoopbackServer() as site:
