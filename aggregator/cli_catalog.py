@@ -179,6 +179,9 @@ def platforms_command(
 # catalog verify
 # ------------------------------------------------------------------------------------------------
 
+NOTHING_ANSWERS_AFTER = 12  # probes with no answer at all before a run stops and blames the network
+
+
 def _result_line(result: Any, done: int, total: int) -> str:
     """One line per probed row, written the moment its probe ends (tab-separated: greppable, and
     readable in a terminal)."""
@@ -222,21 +225,29 @@ def catalog_verify(
         fail(str(exc))
     results: list[Any] = []
 
+    class _NothingAnswers(Exception):
+        pass
+
     def on_done(result: Any) -> None:
         results.append(result)
         if not json_out:
             sys.stdout.write(_result_line(result, len(results), len(entries)) + "\n")
             sys.stdout.flush()  # also when piped: each line as its probe ends
+        # With no network every probe times out: say so after the first dozen, not after all of them.
+        if len(results) == NOTHING_ANSWERS_AFTER < len(entries) and nothing_reached(results):
+            raise _NothingAnswers
 
     async def run() -> None:
         async with HttpClient(timeout=timeout) as http:
             await verify(entries, http, concurrency=concurrency, on_done=on_done)
 
-    interrupted = False
+    interrupted = gave_up = False
     try:
         asyncio.run(run())
     except KeyboardInterrupt:
         interrupted = True
+    except _NothingAnswers:
+        gave_up = True
     by_id = {e.id: i for i, e in enumerate(entries)}
     results.sort(key=lambda r: by_id.get(r.entry.id, 0))
     if json_out:
@@ -252,7 +263,7 @@ def catalog_verify(
         sys.stderr.write(summary + "\n")
     nobody = nothing_reached(results)
     if nobody and not interrupted:
-        fail(nobody, code=3)
+        fail(nobody + (f" (stopped after the first {len(results)} of {len(entries)})" if gave_up else ""), code=3)
     if write and results and not nobody:
         try:
             if catalog_path:

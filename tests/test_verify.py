@@ -6,6 +6,7 @@ its date, in the user's catalog.toml, and the row then loads as verified with th
 from __future__ import annotations
 
 import os
+import re
 import select
 import signal
 import subprocess
@@ -150,3 +151,18 @@ def test_write_records_bad_outcomes_as_evidence_too(tmp_path: Path) -> None:
     user.write_text('[providers.acme]\nchecked = "yesterday"\noutcome = "ok"\n')
     with pytest.raises(cat.CatalogError, match="checked must be a date"):
         cat.read_user_toml(user, {"acme": shipped})
+
+
+@pytest.mark.slow
+def test_with_no_answer_at_all_a_long_run_stops_early_and_blames_the_network(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    dead = closed_port_url()
+    user_catalog(config, {f"p{i:02d}": f"{dead}{i}" for i in range(20)})
+    proc = cli(config, *(f"p{i:02d}" for i in range(20)), "--concurrency", "1", "--timeout", "3")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, err
+    # It gives up after 12; a probe or two that end while the run winds down are counted too.
+    match = re.search(r"could not reach anything: none of (\d+) probes got an answer.*"
+                      r"\(stopped after the first (\d+) of 20\)", err)
+    assert match and 12 <= int(match.group(1)) == int(match.group(2)) <= 14, err
+    assert out.count("\n") == int(match.group(1))
