@@ -117,6 +117,10 @@ class Upstream:
         found = None
         if platform is None:
             found = self.detect(url)
+            if found.verdict in {"unclaimed", "page_inactive"}:
+                # No platform would read it: a placeholder nobody claimed, or a page switched off.
+                raise UserError(f"{url} is not a live status page ({found.verdict}: {found.reasons[-1]}); "
+                                f"nothing added")
             if found.verdict not in {"ok", "moved"} or not found.platform:
                 why = "; ".join(found.reasons[-2:]) if found.reasons else found.verdict
                 raise UserError(f"could not tell what platform serves {url} ({found.verdict}: {why}); "

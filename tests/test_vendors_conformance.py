@@ -30,9 +30,11 @@ SWEEP: dict[str, tuple[str, tuple[str, ...]]] = {
     "incidentio": ("feed", ("*.atom",)),
 }
 # Files that are not status pages by design, and the error they must raise.
-EXPECTED_ERRORS = {"page-inactive-2021-01.html": PageInactiveError,
-                   # An unclaimed *.statuspage.io subdomain answers with Atlassian marketing HTML.
-                   "unclaimed-subdomain-001xnxqmhdh6-2021-01-atlassian-marketing.html": NotStatusPageError}
+# Captures that are not a readable page, and must be refused as what they are.
+EXPECTED_ERRORS: dict[str, type[AdapterError]] = {
+    "page-inactive-2021-01.html": PageInactiveError,
+    "unclaimed-subdomain-001xnxqmhdh6-2021-01-atlassian-marketing.html": NotStatusPageError,
+}
 
 
 def files(directory: str, patterns: Iterable[str]) -> list[Path]:

@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from aggregator.catalog.data import CATEGORIES, PLATFORMS, Entry, normalise_url, write_csv  # noqa: E402
+from aggregator.catalog.data import CATEGORIES, PLATFORMS, STRENGTHS, Entry, normalise_url, write_csv  # noqa: E402
 from aggregator.catalog.detect import feed_url_for, host_platform, read_json_shape  # noqa: E402
 from aggregator.catalog.ids import fold, slugify, squash  # noqa: E402
 from aggregator.errors import AdapterError  # noqa: E402
@@ -51,36 +51,95 @@ from aggregator.page.reading import load_json  # noqa: E402
 # ------------------------------------------------------------------------------------------------
 
 SOURCES: dict[str, tuple[str, str]] = {
-    # name: (tier, why)
-    "research": ("A", "docs/platforms.md research notes and vendor documentation (RESEARCH below)"),
-    "corpus": ("A", "a real recorded response in ../shared/corpus names this page"),
-    "stts": ("A", "inket/stts services.json at HEAD: a maintained, curated app catalogue (MIT)"),
-    "sentry": ("A", "getsentry/status-page-list: curated, one file per vendor (MIT)"),
-    "statuspile": ("A", "dogsbodytech/statuspile providers.js: small curated list (MIT)"),
-    "awesome-status-pages": ("A", "ivbeg/awesome-status-pages README: curated list (MIT)"),
-    "stts-history": ("B", "only in older stts versions: curated once, may be stale"),
-    "mv3-extension": ("B", "curated README table of an unidentified repository (licence unknown)"),
-    "bbsetup-2021": ("B", "2021 HTML snapshots of *.statuspage.io pages (real, but old)"),
-    "sahin-2016": ("B", "sahin/status-page 2016 list (no licence)"),
-    "statuscraft": ("C", "jabbawocky/statuscraft: written with an AI agent; claims live checks"),
-    "statuscraft-batch": ("C", "statuscraft's 'BATCH EXPANSION' block: its own README calls it less reliable"),
-    "new-vendors": ("D", "unattributed machine-written guesses: names and categories only, never platforms"),
-    "maintainers": ("C", "well-known vendors absent from every list, added from memory (MAINTAINER_LEADS)"),
+    # name: (strength, why). Strengths (aggregator.catalog.STRENGTHS), strongest first: probed (a
+    # live check read this page's API), captured (a real recorded response), polled (a live tool
+    # polls this page), curated (a hand-kept list), listed (an old, unlicensed or weak list),
+    # guess (machine-written, or from memory).
+    "w6w-apps": ("probed", "w6w-io/w6w-apps health checks written against the live pages (2026-08, MIT)"),
+    "corpus": ("captured", "a real recorded response in ../shared/corpus names this page"),
+    "stts": ("polled", "inket/stts services.json at HEAD: a maintained app that polls these pages (MIT)"),
+    "statusphere": ("polled", "metoro-io/statusphere: the page list a live scraper polled in 2024 (MIT)"),
+    "multi-status": ("polled", "lwindolf/multi-status feeds.opml: the feeds a maintained aggregator reads (2026-03)"),
+    "instatus-out": ("polled", "instatushq/out: one typed class per service, polled by a 2021-22 menubar app (MIT)"),
+    "research": ("curated", "docs/platforms.md research notes and vendor documentation (RESEARCH below)"),
+    "sentry": ("curated", "getsentry/status-page-list: curated, one file per vendor (MIT)"),
+    "statuspile": ("curated", "dogsbodytech/statuspile providers.js: small curated list (MIT)"),
+    "awesome-status-pages": ("curated", "ivbeg/awesome-status-pages README: curated list (MIT)"),
+    "stts-history": ("listed", "only in older stts versions: curated once, may be stale"),
+    "mv3-extension": ("listed", "curated README table of an unidentified repository (licence unknown)"),
+    "bbsetup-2021": ("listed", "2021 HTML snapshots of *.statuspage.io pages (real, but old)"),
+    "sahin-2016": ("listed", "sahin/status-page 2016 list (no licence)"),
+    "drdroid": ("listed", "DrDroidLab/status-page-aggregator catalog: several URLs are guesses (MIT)"),
+    "statuscraft": ("guess", "jabbawocky/statuscraft: written with an AI agent; claims live checks"),
+    "statuscraft-batch": ("guess", "statuscraft's 'BATCH EXPANSION' block: its own README calls it less reliable"),
+    "new-vendors": ("guess", "unattributed machine-written guesses: names and categories only, never platforms"),
+    "maintainers": ("guess", "well-known vendors absent from every list, added from memory (MAINTAINER_LEADS)"),
 }
+# When a source's word was last checked against the live page (shown in the evidence).
+SOURCE_DATES: dict[str, str] = {"w6w-apps": "2026-08", "stts": "2026-03", "statusphere": "2024",
+                                "multi-status": "2026-03", "instatus-out": "2022", "bbsetup-2021": "2021",
+                                "sahin-2016": "2016"}
 # Which lead's value wins, per field (first listed wins).
-URL_ORDER = ["research", "stts", "sentry", "statuspile", "awesome-status-pages", "corpus", "mv3-extension",
-             "bbsetup-2021", "stts-history", "sahin-2016", "statuscraft", "statuscraft-batch", "new-vendors",
-             "maintainers"]
+URL_ORDER = ["research", "w6w-apps", "stts", "sentry", "statuspile", "awesome-status-pages", "corpus",
+             "multi-status", "instatus-out", "statusphere", "mv3-extension", "bbsetup-2021", "stts-history",
+             "sahin-2016", "drdroid", "statuscraft", "statuscraft-batch", "new-vendors", "maintainers"]
+# The 2024-26 lists name vendors last: their names are slugs or product names ("databricks sql
+# warehouse"), and a row's id (its name's slug) should not change because a new list names it too.
 NAME_ORDER = ["research", "stts", "sentry", "statuspile", "mv3-extension", "awesome-status-pages", "bbsetup-2021",
-              "stts-history", "statuscraft", "corpus", "sahin-2016", "statuscraft-batch", "new-vendors",
-              "maintainers"]
-PLATFORM_ORDER = ["research", "stts", "corpus", "bbsetup-2021", "statuspile", "stts-history", "sahin-2016",
-                  "statuscraft", "statuscraft-batch"]  # new-vendors' parser column is a guess: never used
-CATEGORY_ORDER = ["research", "mv3-extension", "new-vendors", "statuscraft", "statuscraft-batch", "sahin-2016",
-                  "maintainers"]
+              "stts-history", "statuscraft", "corpus", "sahin-2016", "statuscraft-batch", "new-vendors", "instatus-out",
+              "w6w-apps", "drdroid", "multi-status", "statusphere", "maintainers"]
+PLATFORM_ORDER = ["research", "w6w-apps", "stts", "corpus", "instatus-out", "multi-status", "bbsetup-2021",
+                  "statuspile", "stts-history", "sahin-2016", "statuscraft",
+                  "statuscraft-batch"]  # new-vendors' parser column is a guess: never used
+CATEGORY_ORDER = ["research", "mv3-extension", "multi-status", "drdroid", "new-vendors",
+                  "statuscraft", "statuscraft-batch", "sahin-2016", "maintainers"]
 
 # Names that different companies share in the sources: never merged on the name alone.
-DISTINCT_NAMES = {"circle", "hex", "polly", "plane", "runway", "zip", "base"}
+DISTINCT_NAMES = {"circle", "hex", "polly", "plane", "runway", "zip", "base", "one", "apollo", "density"}
+# w6w-apps names apps, not pages: where an app's name is not its page's, the page's name.
+W6W_PAGE_NAMES = {"linkedin": "LinkedIn API", "linkedin-ads": "LinkedIn API", "google-analytics": "Google Ads",
+                  "facebook-lead-ads": "Meta", "whatsapp": "Meta", "zohomail": "Zoho", "s3": "Amazon Web Services"}
+# One vendor under several names (renamed products, acquisitions, a company and its cloud, a page
+# under two hosts): every lead named by one of a group is one vendor (REVIEW.md 3).
+SAME_VENDOR: list[tuple[str, ...]] = [
+    ("Jira Service Management", "Jira Service Desk"),
+    ("Vonage API", "Nexmo", "Vonage/Nexmo"),
+    ("Hetzner", "Hetzner Cloud"),
+    ("balena", "Balena.io", "resin.io"),
+    ("Lambda", "Lambda Labs"),
+    ("Particle", "Spark"),
+    ("Redis", "Redis Labs", "Redislabs"),
+    ("Equinix Metal", "Packet"),
+    ("Yandex Cloud", "Yandex"),
+]
+SAME_VENDOR_NAME = {name_key_early: group[0] for group in SAME_VENDOR for name_key_early in
+                    (re.sub(r"[^0-9a-z]+", "", n.lower()) for n in group)}
+# Vendors that shut down or whose product ended (REVIEW.md 4): kept so that a search finds them
+# and says so, but never followed. Keyed by row id.
+DEFUNCT: dict[str, str] = {
+    "bintray": "JFrog shut Bintray down in May 2021",
+    "equinix-metal": "Equinix Metal reached end of life in June 2026",
+    "rjmetrics": "RJMetrics was shut down in 2018 (after Magento bought it)",
+    "salesforceiq": "SalesforceIQ was retired by Salesforce",
+    "stride": "Atlassian Stride was discontinued in 2019",
+    "hipchat": "Atlassian HipChat was discontinued in 2019",
+    "wunderlist": "Wunderlist was shut down in May 2020",
+    "flowdock": "Flowdock was shut down in 2023",
+    "parse": "Parse.com was shut down in January 2017",
+    "typekit": "Typekit became Adobe Fonts in 2018; this old Pingdom page is not Adobe's (see adobe)",
+}
+# Hosts that serve several distinct pages by path (multi-tenant hosts, regional pages): the only
+# hosts with more than one row. Elsewhere two paths on one host are views of one page.
+PATH_PAGES_HOSTS = {"stats.pingdom.com", "stats.uptimerobot.com", "intercomstatus.com", "status.miro.com"}
+# Sites that report on other companies' status (down-checkers, aggregators): never a vendor's page.
+THIRD_PARTY_HOSTS = {"isitdownrightnow.com", "issitedownrightnow.com", "updownradar.com", "saashub.com",
+                     "similarweb.com", "uptime.com", "statusgator.com", "downdetector.com", "feeds.feedburner.com",
+                     "cloudharmony.com"}
+# Statements a source gets wrong, checked by hand: (source, name, URL) leads that are dropped.
+ERRATA: set[tuple[str, str, str]] = {
+    ("sahin-2016", "Baremetrics", "https://status.aweber.com"),  # AWeber's page under Baremetrics' name
+    ("multi-status", "Serverdensity", "https://status.density.io"),  # Density is another company
+}
 
 # Platform words used by the sources -> our platform names ("html" = no public API: the generic reader).
 PLATFORM_WORDS: dict[str, str] = {
@@ -393,6 +452,114 @@ for _category, _names in {
 }.items():
     for _name in _names.split():
         NAME_CATEGORY[_name] = _category
+# The same, for the vendors the 2024-26 lists brought in (and a few famous ones the lists misfile).
+for _category, _names in {
+    "Security & Identity": "3ncrypt3d abuseipdb alienvault area1 armor authentic8 autospf avanan avast avigilon "
+                           "axcient barracuda bitdefender breachsecurenow comodo cyberark cybersmart datadome "
+                           "devolutions fingerprintjs forcepoint forticlient fortiweb foxpass guardrails hornetsecurity "
+                           "iboss intruder ipvanish kolide mnemonic openvpn opswat prey prismacloud radware redcanary "
+                           "secomea sectigo securecodewarr securew2 secureworks securly seon smoothwall sonicwall sophos "
+                           "specops threatx tokenex trellix trendmicro vipre watchguard webroot wickr zerossl zscaler "
+                           "appriver automox runpanther urlscan maxmind",
+    "Cloud & Hosting": "20i alphavps amazee amazons3 catalystcloud cloudfanatic cloudnovi cloudrepo combell dediserve "
+                       "dhosting digitalpacific dogado dongee dracoon ekco equinix flowswiss freistilbox glesys gportal "
+                       "greencloud hawkhost heartinternet hostifi hostpapa hostpress hostry hyonix hypernode kinghost "
+                       "kualo leaseweb lumaserv m247 macstadium magemojo magnusbox nestify netapp objectrocket otava "
+                       "plusserver ploxhost presslabs quadranet racknerd rackspeed rocketnet servebolt serversaustralia "
+                       "seravo shockbyte skysilk sugarsync teraswitch umbrellar unitedhoster velocityhost vgrid "
+                       "vpsserver webcentral wordpressvip wpmudev yandex gitlabhost juicefs hightail ibmaspera "
+                       "flywheel gcorelabs internetx registerit noip sherweb skykick",
+    "CDN, DNS & Networking": "bigleaf cdn77 colt cradlepoint edgio eurafibre extremenetworks f5 fasterize "
+                             "fragnetnetworks iristel mist ngenix stealth tpxcommunications verizondigitalmedia "
+                             "iridium soracom easyredir eps",
+    "DevTools & CI/CD": "8base adalo appwrite basedash cubecloud devpro elasticio gastby gatsby gimlet jenkins "
+                        "jetbrains jitpack keypup licensespring liferay pgmustard popsql prefect prerender "
+                        "pullrequest rookout sashido shakebugs tricentis waydev webappio formspree convertapi "
+                        "patch patchmypc paperplane chieftools quilt unraid homeassistant rive tuple",
+    "Monitoring & Observability": "alertmedia appsignal judoscale pingplotter squdcast squadcast sumologic "
+                                  "webgazer currents gremlin",
+    "Databases & Data": "blockchair coinapi datasift datasite graphenedb hginsights numerator opencage "
+                        "opencorporates panoply scraperapi scrapingbee searchly trifacta webscrapingapi webshrinker "
+                        "whoisxml wordnik zenscrape ipregistry locationiq locationkit timezonedb brandfetch "
+                        "experian verisk illiz tomorrowio nearmap ordnancesurvey",
+    "Collaboration & Productivity": "absurddesign adaptavist apwide ardoq athennian automationanywhere aveva "
+                                    "bittitan brightly cherwell cloudradial codetwo connectwise digitalpigeon esa "
+                                    "exalate gathercontent golinks gotomypc halp helpdocs herocoders itglue "
+                                    "jamasoftware jexo leanix logmein milanote mohami n-able nable ninety nintex "
+                                    "noko oneview planview proofhub printix printerlogic papercut pureservice "
+                                    "roboyo scopestack servicerocket sharegate sysaid teamretro whimsical workspot "
+                                    "xporter yasoon ziflow bossdesk itportal paribus sap ecostruxure tibco "
+                                    "cimpress threekit dakboard lucidchart drmtoday ribose dropbox",
+    "Email & Communication": "clearlyip documo hearsay loopup luxsci plumvoice ringover starhub threema voxeet "
+                             "zenvia zingle pushover pushy tapglue",
+    "Customer Support": "carrotquest elevio happyfox jitbit mojohelpdesk playvox trengo manychat blip",
+    "CRM, Sales & Marketing": "airhead bettermode chartboost cint emarsys higherlogic infusionsoft joomag "
+                              "littledata microsoftadvertisement postplanner qualifio raven similarweb "
+                              "tackleio tribe voyado growthzone hubspot",
+    "Payments & Fintech": "b2c2 bancolombia bitpanda bluefin capitalone coinbase coingate coingecko coinjar lmax "
+                          "mastercard osl paribu pinelabs primexbt quadency remitano transbank usaepay zerohash "
+                          "purseio schibsted magensa mango",
+    "Finance & Accounting": "bexio freee pairsoft prosperstack chronograph",
+    "E-commerce & Retail": "allegro amazonmarketplace amsoil cargurus check24 laredoute manomano meridian "
+                           "tokopedia whatnot trendyol shopify xplor mealmagic",
+    "HR & Payroll": "coachhub keeping nowsta payscale trinet viapeople instride tcptimeclock timeclockplus "
+                    "upwork angellist",
+    "Education": "comptia ellucian freecodecamp inspera mindflash parchment proctorio scormcloud ucsantabarbara "
+                 "stateofminnesota",
+    "Healthcare": "altopharmacy zenqms",
+    "Media & Streaming": "bluesky bmj disqus hashnode otoy publitio reddit spacehey stackexchange twitch "
+                         "vkontakte youtube webdam fontawesome typekit bloomberg",
+    "Gaming": "csgo ggnetwork hypixel munzee nbatopshot playstation ripple enjin",
+    "CMS & Web Builders": "govcms squiz neos",
+    "Crypto & Web3": "hummingbot multiverse optimism thegraph voltage",
+    "IoT & Hardware": "axiscommunications circuithub ciscoiot datacake irobot pix4d rhombus senso "
+                      "hunterdouglas michelin",
+    "Logistics & Supply Chain": "airgateway foreflight lyft",
+    "Real Estate & Property": "plangrid bluebeam current-rms currentrms",
+    "Legal & Compliance": "compliancealpha cority credsimple netdocuments protecht resolver tugboatlogic "
+                          "oracletrust",
+    "Government & Nonprofit": "cdc",
+}.items():
+    for _name in _names.split():
+        NAME_CATEGORY[_name.replace("-", "")] = _category
+for _category, _names in {
+    "Collaboration & Productivity": "3stepit amplifiedit appian basecamp calcom collibra formstack freshservice "
+                                    "quickbase roam golfgenius hennge ifs innovo jostle linear motion onesky raindrop savvycal "
+                                    "splitwise tally tldv uniflow spoke empist endeavor reftab simplyq thru globo "
+                                    "icewarp cloudblue lingk",
+    "Email & Communication": "stride aircall front micloud nextcaller netfortris mxtoolbox smartpass",
+    "DevTools & CI/CD": "anvil bettererrorpages broadcom cloudmqtt frigade handwritingio postbin runway "
+                        "teradici threader trugrid xactus globant qualitest pdq maestroqa",
+    "Security & Identity": "cisco crisisgo calix brave canary",
+    "Databases & Data": "chronotrack readcube seequent pricehubble tradingtechnologies optimissa",
+    "CMS & Web Builders": "ghost baserow",
+    "CRM, Sales & Marketing": "eventbrite bloom opencrm vistage",
+    "HR & Payroll": "seek fond",
+    "Analytics & Product": "rjmetrics",
+    "Media & Streaming": "x axios campuspress",
+    "AI & ML": "deepl",
+    "Finance & Accounting": "esker cloudcheckr visible",
+    "Payments & Fintech": "iscorp scalepoint snapsheet",
+    "Healthcare": "passare",
+    "Cloud & Hosting": "docaposte docevent fluccs nisc ownco owncompany lumanox endlessgroup ainetworks",
+    "E-commerce & Retail": "thg ticketinghub ncr clyde",
+    "Education": "advancementform chute",
+    "Legal & Compliance": "sertifi watershed",
+    "Real Estate & Property": "jobber",
+    "IoT & Hardware": "thorlabs inspectar poka",
+    "Logistics & Supply Chain": "aspex",
+    "Government & Nonprofit": "raptorsystems",
+}.items():
+    for _name in _names.split():
+        NAME_CATEGORY.setdefault(_name.lower(), _category)
+# Rows a source files under the wrong category, whatever the sources say (REVIEW.md 5).
+CATEGORY_FIXES: dict[str, str] = {
+    "hubspot": "CRM, Sales & Marketing", "shopify": "E-commerce & Retail", "zendesk": "Customer Support",
+    "twitch": "Media & Streaming", "reddit": "Media & Streaming", "fastly": "CDN, DNS & Networking",
+    "lyft": "Logistics & Supply Chain", "bluesky": "Media & Streaming", "disqus": "Media & Streaming",
+    "dropbox": "Collaboration & Productivity", "notion": "Collaboration & Productivity",
+    "spotify": "Media & Streaming", "netflix": "Media & Streaming", "youtube": "Media & Streaming",
+}
 # Words in a vendor name that say what it does without doubt.
 NAME_WORD_CATEGORY: dict[str, str] = {
     "payroll": "HR & Payroll", "pay": "Payments & Fintech", "payments": "Payments & Fintech",
@@ -421,6 +588,83 @@ EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
     "new-relic": ("NR", "NewRelic"),
     "mongodb-cloud": ("MongoDB", "MongoDB Atlas", "Atlas"),
 }
+
+
+# w6w-apps' "Vendor status" labels -> the platform its live check read (None: no page to list).
+# "Statuspage" there means "answers /api/v2/*.json", which incident.io pages do too (REVIEW.md 1).
+W6W_LABELS: dict[str, str | None] = {
+    "statuspage": "statuspage", "statuspage-shaped": "statuspage", "instatus": "instatus",
+    "better stack": "betterstack", "status.io": "statusio", "incident.io": "incidentio", "atom": "feed",
+    "rss": "feed", "page": "", "json": "html", "structured json": "html", "status.page": "html",
+    "google cloud dashboard": None, "incident feed": None,
+}
+# The page behind an API host w6w-apps' checks read, and the API tail of its other URLs.
+W6W_PAGE_FOR: dict[str, str] = {"api.status.salesforce.com": "https://status.salesforce.com",
+                                "health.aws.amazon.com": "https://health.aws.amazon.com/health/status"}
+W6W_API_TAIL = re.compile(r"/(api/v\d.*|api/status|incidents\.json|[^/]*\.(json|rss|atom|xml)|rss|feed|pages/[0-9a-f]{24}/rss|"
+                          r"\d+/status|_apis/.*)$")
+# Hosts w6w-apps' checks measured as decoys (transcribed from the notes in its service.ts files,
+# 2026-08): unclaimed *.statuspage.io / *.instatus.com subdomains answering with the platform's
+# marketing page (127,7xx B / 216,836 B), one claimed by another company, and one inactive page.
+W6W_DECOY_HOSTS: dict[str, str] = {
+    **{f"{sub}.statuspage.io": "unclaimed Statuspage subdomain (Atlassian's marketing page)" for sub in (
+        "basecamp", "basecamphq", "bc3", "campaignmonitor", "circleso", "discourse", "flodesk", "freshservice",
+        "freshworks", "getgrist", "grist", "gristlabs", "lemlist", "mailcheck", "microsofttodo", "pushover",
+        "quickbase", "splitwise", "ticktick", "tidycal", "tldv")},
+    **{f"{sub}.instatus.com": "unclaimed Instatus subdomain (Instatus' marketing page)" for sub in (
+        "attio", "kajabi", "mailcheck", "ticktick", "tidycal")},
+    "microsoft.statuspage.io": "a claimed but inactive Statuspage (HTTP 401 'Your page is inactive')",
+    "circle.statuspage.io": "the page of another company (Circle, a Discord bot: status.circlebot.xyz)",
+}
+# multi-status' OPML groups -> category.
+MULTI_STATUS_CATEGORY: dict[str, str] = {
+    "AI": "AI & ML", "Analytics": "Analytics & Product", "Automation": "Collaboration & Productivity",
+    "CDN": "CDN, DNS & Networking", "CI/CD": "DevTools & CI/CD", "CRM": "CRM, Sales & Marketing",
+    "Cloud": "Cloud & Hosting", "Code Quality": "DevTools & CI/CD", "Communications": "Email & Communication",
+    "DNS": "CDN, DNS & Networking", "DevOps": "DevTools & CI/CD", "E-commerce": "E-commerce & Retail",
+    "Email": "Email & Communication", "IAM": "Security & Identity",
+    "Incident Management": "Monitoring & Observability", "Logging / SIEM": "Monitoring & Observability",
+    "Messaging": "Email & Communication", "Monitoring": "Monitoring & Observability",
+    "Project Management": "Collaboration & Productivity", "Remote Access": "Collaboration & Productivity",
+    "Search": "Databases & Data", "Status Page": "Monitoring & Observability", "Storage": "Cloud & Hosting",
+    "Testing": "DevTools & CI/CD", "git Hosting": "DevTools & CI/CD",
+}
+# Feeds whose site root is not the page.
+MULTI_STATUS_PAGE: dict[str, str] = {
+    "www.google.com": "https://www.google.com/appsstatus/dashboard",
+    "rssfeed.azure.status.microsoft": "https://azure.status.microsoft/en-us/status",
+    "azure.status.microsoft": "https://azure.status.microsoft/en-us/status",
+}
+# instatus out's base classes -> platform ("" = a custom class: no platform claimed).
+OUT_BASES: dict[str, str] = {"StatusPage": "statuspage", "StatusIo": "statusio", "Instatus": "instatus",
+                             "Cachet": "cachet", "Hund": "hund", "": ""}
+DRDROID_TAGS: dict[str, str] = {
+    "Database Provider": "Databases & Data", "Voice AI API": "AI & ML", "CDN & Hosting": "Cloud & Hosting",
+    "LLM Provider": "AI & ML", "LLM Inference Layer Companies": "AI & ML", "Vector Database": "Databases & Data",
+    "Voice/Calls Communication API": "Email & Communication", "SMS Communication API": "Email & Communication",
+    "Push Communication API": "Email & Communication", "Invoicing FinTech API": "Finance & Accounting",
+    "Email Communication API": "Email & Communication", "Data Warehouse Provider": "Databases & Data",
+    "Checkouts & Payment Gateway FinTech API": "Payments & Fintech",
+    "Billing & Subscriptions FinTech API": "Payments & Fintech", "Project Management": "Collaboration & Productivity",
+    "ITSM": "Collaboration & Productivity", "Documentation": "Collaboration & Productivity",
+    "Communication": "Email & Communication", "Cloud": "Cloud & Hosting", "Authentication": "Security & Identity",
+    "API Platform": "DevTools & CI/CD", "API Marketplace": "DevTools & CI/CD", "API Management": "DevTools & CI/CD",
+    "API Gateway": "DevTools & CI/CD", "AI/ML": "AI & ML", "AI-Code Editor": "AI & ML",
+}
+# DrDroid URLs that several of its products share (PROVENANCE: "status.azure.com for 5 products"):
+# they say nothing about the product named.
+DRDROID_GENERIC_URLS = {"https://status.azure.com", "https://status.google.com", "https://status.cloud.google.com",
+                        "https://health.aws.amazon.com/health/status", "https://status.aws.amazon.com"}
+
+
+def slug_name(name: str) -> str:
+    """'permit-io' -> 'Permit.io', 'codefresh' -> 'Codefresh': a list's lower-case slug as a name
+    (a name with capitals is kept as written)."""
+    name = name.strip()
+    if name != name.lower():
+        return name
+    name = re.sub(r"-(io|ai|dev|app|co|so)$", r".\1", name)
+    return " ".join(w[:1].upper() + w[1:] for w in re.split(r"[-_ ]+", name) if w)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -519,7 +763,10 @@ class Loader:
                   "ivbeg_awesome-status-pages_public.csv", "sahin_status-page_services.csv",
                   "dogsbodytech_statuspile_providers.csv", "mv3-status-pages-extension_readme.tsv",
                   "jabbawocky_statuscraft_services.tsv", "bbsetup_public-bugbounty-data_statuspage_titles.tsv",
-                  "unattributed_NEW_VENDORS.tsv"}
+                  "unattributed_NEW_VENDORS.tsv", "metoro-io_statusphere_status_pages.go",
+                  "lwindolf_multi-status_feeds.opml", "w6w-io_w6w-apps_HEALTHCHECKS.md",
+                  "w6w-io_w6w-apps_health_services.ts.txt", "DrDroidLab_status-page-aggregator_servicesCatalog.ts",
+                  "instatushq_out_services.ts.txt"}
         missing = needed - listed
         if missing:
             raise SystemExit(f"PROVENANCE.tsv does not describe {sorted(missing)}: check the sources before trusting them")
@@ -529,6 +776,16 @@ class Loader:
         name = re.sub(r"\s+", " ", (name or "").strip())
         if not url or not name:
             self.dropped[f"{source}: no usable URL or name"] += 1
+            return None
+        host = (urlsplit(url).hostname or "").removeprefix("www.")
+        if host in THIRD_PARTY_HOSTS:
+            self.dropped[f"{source}: a third party's page about the vendor, not the vendor's"] += 1
+            return None
+        if (source, name, url) in ERRATA:
+            self.dropped[f"{source}: known error in the source (ERRATA)"] += 1
+            return None
+        if host in W6W_DECOY_HOSTS:
+            self.dropped[f"{source}: decoy host ({host}: {W6W_DECOY_HOSTS[host]}, measured by w6w-apps)"] += 1
             return None
         lead = Lead(source, name, url, **kw)  # type: ignore[arg-type]
         self.leads.append(lead)
@@ -658,9 +915,117 @@ class Loader:
         for name, url, category in MAINTAINER_LEADS:
             self.add("maintainers", name, url, category=category)
 
+    # --- the 2024-26 lists ----------------------------------------------------------------------
+    def w6w(self) -> None:
+        """w6w-apps HEALTHCHECKS.md: per app, the status URL its live check reads and the platform it
+        found. 'page' rows name a page with no machine-readable API; 'none' rows name no page."""
+        names: dict[str, str] = {}
+        text = (self.src / "w6w-io_w6w-apps_health_services.ts.txt").read_text(encoding="utf-8")
+        for app, body in re.findall(r"^// ===== FILE: apps/([^/]+)/health/service\.ts\n(.*?)(?=^// ===== FILE|\Z)",
+                                    text, re.M | re.S):
+            if m := re.search(r"\*\s+Is (.+?) up\?", body):
+                # "Baserow's hosted service" -> "Baserow"; "this org's Salesforce instance" -> the app slug
+                name = re.sub(r"['’]s\b.*$", "", m.group(1)).strip(" *")
+                if name and not name[0].islower():
+                    names[app] = name
+        table = (self.src / "w6w-io_w6w-apps_HEALTHCHECKS.md").read_text(encoding="utf-8")
+        for app, label, url in re.findall(r"^\| \[([^\]]+)\]\([^)]*\) \| \[([^\]]+)\]\((https?://[^)\s]+)\)",
+                                          table, re.M):
+            platform = W6W_LABELS.get(label.lower())
+            if platform is None:
+                self.dropped[f"w6w-apps: {label} check, not a status page"] += 1
+                continue
+            page_id = ""
+            if m := re.search(r"/pages/([0-9a-f]{24})/rss", url):
+                platform, page_id = "statusio", m.group(1)
+            host = urlsplit(url).hostname or ""
+            if host == "api.status.io":  # the API names only a page id, not the page
+                self.dropped["w6w-apps: status.io API URL without the page's own URL"] += 1
+                continue
+            page = W6W_PAGE_FOR.get(host) or re.sub(W6W_API_TAIL, "", url.split("?")[0])
+            name = W6W_PAGE_NAMES.get(app) or names.get(app) or slug_name(app)
+            lead = self.add("w6w-apps", name, page, platform=platform,
+                            platform_note=f"w6w-apps {app} check reads {url}", page_id=page_id)
+            if lead and platform == "feed":
+                lead.feed_url = url
+
+    def statusphere(self) -> None:
+        text = (self.src / "metoro-io_statusphere_status_pages.go").read_text(encoding="utf-8")
+        for block in re.findall(r"\{([^{}]*)\}", text):
+            url = re.search(r'URL:\s*"([^"]+)"', block)
+            name = re.search(r'Name:\s*"([^"]+)"', block)
+            if not url or not name:
+                self.dropped["statusphere: entry without URL or name"] += 1
+                continue
+            self.add("statusphere", slug_name(name.group(1)), url.group(1).split("#")[0])
+
+    def multi_status(self) -> None:
+        """Feeds by category: the page is the feed's site; the feed path says the platform where it is
+        the platform's own (Statuspage's /history.atom, status.io's /pages/<id>/rss)."""
+        import xml.etree.ElementTree as ET
+
+        root = ET.parse(self.src / "lwindolf_multi-status_feeds.opml").getroot()
+        for group in root.iter("outline"):
+            if group.get("xmlUrl"):
+                continue
+            category = MULTI_STATUS_CATEGORY.get(group.get("text", ""), "")
+            for item in group.findall("outline"):
+                feed = (item.get("xmlUrl") or "").strip()
+                parts = urlsplit(feed)
+                if not parts.hostname:  # a sub-group: its own turn comes in iter()
+                    continue
+                path = parts.path
+                page, platform, page_id, note = f"https://{parts.netloc}", "feed", "", f"feed {feed}"
+                if re.search(r"^/history\.(atom|rss)$", path):
+                    platform, note = "statuspage", f"Statuspage feed path {path}"
+                elif m := re.fullmatch(r"/pages/([0-9a-f]{24})/rss", path):
+                    platform, page_id, note = "statusio", m.group(1), "status.io feed path"
+                elif parts.hostname in MULTI_STATUS_PAGE:
+                    page, platform = MULTI_STATUS_PAGE[parts.hostname], ""
+                lead = self.add("multi-status", slug_name(item.get("text", "")), page, platform=platform,
+                                platform_note=note, category=category, page_id=page_id)
+                if lead is not None:
+                    lead.feed_url = feed if feed.startswith("https://") else ""
+
+    def instatus_out(self) -> None:
+        text = (self.src / "instatushq_out_services.ts.txt").read_text(encoding="utf-8")
+        # A page id two classes share is a copy-paste slip (Dropbox carries Notion's): trust neither.
+        ids = collections.Counter(re.findall(r"super\('[^']*', '[^']*', '([0-9a-z]{12})'\)", text))
+        for cls, base, args in re.findall(r"class (\w+) extends (\w*)Service \{\s*constructor\(\) \{\s*"
+                                          r"super\(([^)]*)\)", text):
+            values = re.findall(r"'([^']*)'|\"([^\"]*)\"", args)
+            strings = [a or b for a, b in values]
+            if len(strings) < 2:
+                self.dropped["instatus-out: service without a literal name and URL"] += 1
+                continue
+            platform = OUT_BASES.get(base, "")
+            page_id = ""
+            if len(strings) > 2 and (platform == "statuspage" and STATUSPAGE_ID_RE.fullmatch(strings[2]) or
+                                     platform == "statusio" and STATUSIO_ID_RE.fullmatch(strings[2])):
+                page_id = strings[2] if ids[strings[2]] <= 1 else ""
+            self.add("instatus-out", strings[0], strings[1], platform=platform,
+                     platform_note=f"{cls} extends {base or 'custom '}Service", page_id=page_id)
+
+    def drdroid(self) -> None:
+        text = (self.src / "DrDroidLab_status-page-aggregator_servicesCatalog.ts").read_text(encoding="utf-8")
+        for block in re.findall(r"\{([^{}]*statusUrl[^{}]*)\}", text):
+            name = re.search(r'name:\s*"([^"]+)"', block)
+            url = re.search(r'statusUrl:\s*"([^"]+)"', block)
+            tag_list = re.search(r"tags:\s*\[([^\]]*)\]", block)
+            tags = re.findall(r'"([^"]+)"', tag_list.group(1)) if tag_list else []
+            if not name or not url:
+                self.dropped["drdroid: entry without name or statusUrl"] += 1
+                continue
+            if url.group(1).rstrip("/") in DRDROID_GENERIC_URLS:
+                self.dropped["drdroid: a generic URL shared by several products"] += 1
+                continue
+            category = next((DRDROID_TAGS[t] for t in tags if t in DRDROID_TAGS), "")
+            self.add("drdroid", name.group(1), url.group(1), category=category)
+
     def load_all(self) -> list[Lead]:
         for step in (self.research, self.corpus_pages, self.stts, self.sentry, self.statuspile, self.awesome,
-                     self.mv3, self.bbsetup, self.sahin, self.statuscraft, self.new_vendors, self.maintainers):
+                     self.mv3, self.bbsetup, self.sahin, self.statuscraft, self.new_vendors, self.maintainers,
+                     self.w6w, self.statusphere, self.multi_status, self.instatus_out, self.drdroid):
             step()
         return self.leads
 
@@ -686,7 +1051,11 @@ class Clusters:
         self.leads = leads
         self.parent = list(range(len(leads)))
         self.ids: list[dict[str, str]] = [{id_family(lead): lead.page_id} if lead.page_id else {} for lead in leads]
+        # stts at HEAD lists each service once: two of its entries are two pages (Sendbird's regions).
+        self.listed_apart: list[frozenset[str]] = [frozenset({url_key(lead.url)}) if lead.source == "stts"
+                                                   else frozenset() for lead in leads]
         self.refused = 0
+        self.kept_apart = 0
         self.conflicts: list[str] = []
         self.reasons: collections.Counter[str] = collections.Counter()
 
@@ -703,6 +1072,10 @@ class Clusters:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return False
+        apart_a, apart_b = self.listed_apart[ra], self.listed_apart[rb]
+        if apart_a and apart_b and apart_a.isdisjoint(apart_b) and why != "same host and path":
+            self.kept_apart += 1
+            return False
         ida, idb = self.ids[ra], self.ids[rb]
         if any(ida[f] != idb[f] for f in ida.keys() & idb.keys()):
             if not force:
@@ -713,6 +1086,7 @@ class Clusters:
             ra, rb = rb, ra
         self.parent[rb] = ra
         self.ids[ra] = {**self.ids[rb], **self.ids[ra]}
+        self.listed_apart[ra] = apart_a | apart_b
         self.reasons[why] += 1
         return True
 
@@ -735,6 +1109,12 @@ def merge(leads: list[Lead]) -> Clusters:
     for i, lead in enumerate(leads):
         by_url[url_key(lead.url)].append(i)
     union_all(by_url, "same host and path", True)
+    by_host: dict[str, list[int]] = collections.defaultdict(list)
+    for i, lead in enumerate(leads):
+        host = url_key(lead.url).split("/", 1)[0]
+        if host not in PATH_PAGES_HOSTS:
+            by_host[host].append(i)
+    union_all(by_host, "same host (paths on it are views of one page)", False)
     by_id: dict[str, list[int]] = collections.defaultdict(list)
     for i, lead in enumerate(leads):
         if lead.page_id:
@@ -750,6 +1130,10 @@ def merge(leads: list[Lead]) -> Clusters:
         if key and key not in DISTINCT_NAMES:
             by_name[key].append(i)
     union_all(by_name, "same vendor name", False)
+    for group in SAME_VENDOR:
+        members = [i for name in group for i in by_name.get(name_key(name), [])]
+        for other in members[1:]:
+            clusters.union(members[0], other, "one vendor under several names (SAME_VENDOR)", True)
     # A former name recorded by a curated list (stts old_names) joins the old page to the new one.
     for i, lead in enumerate(leads):
         for alias in lead.aliases if lead.source == "stts" else ():
@@ -767,8 +1151,81 @@ def order(lst: list[str], source: str) -> int:
     return lst.index(source) if source in lst else len(lst)
 
 
-def tier(source: str) -> str:
+def strength(source: str) -> str:
     return SOURCES[source][0]
+
+
+def tier(source: str) -> str:
+    """A: a live or curated source's word; B: a weak list's; C: a guess."""
+    return {"listed": "B", "guess": "C"}.get(strength(source), "A")
+
+
+def evidence_of(sources: list[str]) -> tuple[str, ...]:
+    """'<strength>:<source>[@<when checked>]' per source, strongest first."""
+    ranked = sorted(sources, key=lambda s: (STRENGTHS.index(strength(s)), s))
+    return tuple(f"{strength(s)}:{s}" + (f"@{SOURCE_DATES[s]}" if s in SOURCE_DATES else "") for s in ranked)
+
+
+def platforms_agree(claimed: str, platform: str) -> bool:
+    """incident.io pages answer the Statuspage API too: a 'statuspage' reading of one agrees."""
+    return claimed == platform or (claimed == "statuspage" and platform == "incidentio")
+
+
+def choose_platform(leads: list[Lead], url: str) -> tuple[str, str]:
+    """(platform, platform_from). platform_from is '<strength>:<source>' of the lead whose word
+    settled it, 'guess:host' when only the host name says it, 'none' with no evidence at all."""
+    def said_by(lead: Lead) -> str:
+        return f"{strength(lead.source)}:{lead.source}"
+
+    research = [lead for lead in leads if lead.source == "research"]
+    if research:
+        return research[0].platform, said_by(research[0])
+    claims = sorted((lead for lead in leads if lead.platform), key=lambda lead: order(PLATFORM_ORDER, lead.source))
+    strong = [lead for lead in claims if tier(lead.source) in {"A", "B"}]
+    # w6w-apps read /api/v2/*.json: another source's incident.io is the more precise word.
+    if strong and strong[0].platform == "statuspage" and (
+            better := [lead for lead in strong if lead.platform == "incidentio"]):
+        strong = better
+    by_host = platform_of_host(url)
+    if by_host:
+        agreeing = [lead for lead in claims if platforms_agree(lead.platform, by_host)]
+        return by_host, said_by(agreeing[0]) if agreeing else "guess:host"
+    if strong:
+        return strong[0].platform, said_by(strong[0])
+    hosted = [(lead, p) for lead in sorted(leads, key=lambda x: order(URL_ORDER, x.source))
+              if (p := platform_of_host(lead.url))]
+    if hosted and tier(hosted[0][0].source) in {"A", "B"}:
+        return hosted[0][1], "guess:host"
+    if claims:
+        return claims[0].platform, said_by(claims[0])
+    if hosted:
+        return hosted[0][1], "guess:host"
+    return "html", "none"
+
+
+def confidence_of(leads: list[Lead], url: str, platform: str, platform_from: str) -> str:
+    """The rule in README "How far a row is trusted":
+    verified   - a live probe (w6w-apps' check) read this very page as this platform;
+    curated    - else a captured, polled or curated source names the page, or two weak lists do, and
+                 the platform is not a machine's guess (a host rule such as *.statuspage.io counts);
+    unverified - everything else: machine guesses alone, one weak list, or no platform evidence."""
+    if platform_from == "none":
+        return "unverified"
+    if any(strength(lead.source) == "probed" and lead.platform and platforms_agree(lead.platform, platform)
+           and url_key(lead.url) == url_key(url) for lead in leads):
+        return "verified"
+    kinds = collections.Counter(strength(s) for s in {lead.source for lead in leads})
+    if platform_from.startswith("guess:") and platform_from != "guess:host":
+        return "unverified"  # the page may be real, but its platform is a machine's guess (REVIEW.md 1)
+    if kinds["captured"] or kinds["polled"] or kinds["curated"] or kinds["listed"] >= 2:
+        return "curated"
+    return "unverified"
+
+
+PAGE_ID_ORDER = ["research", "w6w-apps", "stts", "corpus", "multi-status", "instatus-out", "bbsetup-2021",
+                 "stts-history", "statuscraft"]
+# How trusted the source of each row's page id is (by row URL), for settling an id two rows claim.
+PAGE_ID_RANK: dict[str, int] = {}
 
 
 def build_row(leads: list[Lead]) -> Entry:
@@ -779,35 +1236,20 @@ def build_row(leads: list[Lead]) -> Entry:
     url_lead = min(leads, key=lambda lead: (order(URL_ORDER, lead.source), bool(ALIAS_HOST_RE.search(
         urlsplit(lead.url).hostname or "")), len(lead.url), lead.url))
     url = url_lead.url
+    # Paths on one host are views of one page: the host's root view, where a lead names it.
+    roots = [lead.url for lead in leads if urlsplit(lead.url).netloc == urlsplit(url).netloc
+             and url.startswith(lead.url.rstrip("/")) and len(lead.url) < len(url)]
+    url = min(roots, key=len) if roots else url
     name = display_name(best(NAME_ORDER, lambda lead: True)[0].name)
+    name = SAME_VENDOR_NAME.get(name_key(name), name)  # a renamed or acquired vendor under today's name
 
-    research = [lead for lead in leads if lead.source == "research"]
-    if research:
-        platform, platform_from = research[0].platform, "research"
-    elif by_host := platform_of_host(url):
-        platform, platform_from = by_host, "host"
-    else:
-        claims = best(PLATFORM_ORDER, lambda lead: lead.platform)
-        hosts = [(lead, platform_of_host(lead.url)) for lead in sorted(leads, key=lambda x: order(URL_ORDER, x.source))]
-        hosted = [(lead, p) for lead, p in hosts if p]
-        if claims and tier(claims[0].source) in {"A", "B"}:
-            platform, platform_from = claims[0].platform, claims[0].source
-        elif hosted and tier(hosted[0][0].source) in {"A", "B"}:
-            platform, platform_from = hosted[0][1] or "", f"host of {hosted[0][0].source} URL"
-        elif claims:
-            platform, platform_from = claims[0].platform, claims[0].source
-        elif hosted:
-            platform, platform_from = hosted[0][1] or "", f"host of {hosted[0][0].source} URL"
-        else:
-            platform, platform_from = "html", "none"
-
+    platform, platform_from = choose_platform(leads, url)
     categories = best(CATEGORY_ORDER, lambda lead: lead.category)
     category = categories[0].category if categories else fallback_category(name)
 
     page_id = ""
     # The newest trustworthy statement of an id wins (stts HEAD is 2026, most captures are older).
-    for lead in best(["research", "stts", "corpus", "bbsetup-2021", "stts-history", "statuscraft"],
-                     lambda lead: lead.page_id):
+    for lead in best(PAGE_ID_ORDER, lambda lead: lead.page_id):
         if (platform == "statuspage" and STATUSPAGE_ID_RE.fullmatch(lead.page_id)) or (
                 platform == "incidentio" and ULID_RE.fullmatch(lead.page_id)) or (
                 platform == "statusio" and STATUSIO_ID_RE.fullmatch(lead.page_id)) or (
@@ -815,6 +1257,7 @@ def build_row(leads: list[Lead]) -> Entry:
                 # An UptimeRobot page key / Uptime.com slug, from the research list only.
                 platform in {"uptimerobot", "uptimecom"} and lead.source == "research"):
             page_id = lead.page_id
+            PAGE_ID_RANK[url] = order(PAGE_ID_ORDER, lead.source)
             break
 
     aliases: list[str] = []
@@ -828,17 +1271,20 @@ def build_row(leads: list[Lead]) -> Entry:
 
     alt = sorted({u for lead in leads for u in (lead.url, *lead.same_as) if u and url_key(u) != url_key(url)})
     sources = sorted({lead.source for lead in leads}, key=lambda s: order(URL_ORDER, s))
-    tiers = collections.Counter(tier(s) for s in sources)
-    confidence = "curated" if tiers["A"] or tiers["B"] >= 2 else "unverified"
-    if platform_from == "none":
-        confidence = "unverified"
+    evidence = evidence_of(sources)
+    confidence = confidence_of(leads, url, platform, platform_from)
     feed_url = ""
-    if platform_from != "none" and platform != "incidentio":  # incident.io vanity hosts may not serve the feed
+    if platform == "feed":
+        feed_url = next((lead.feed_url for lead in sorted(leads, key=lambda x: order(URL_ORDER, x.source))
+                         if lead.feed_url), "")
+        if not feed_url:  # a feed platform with no feed to read is no platform at all
+            platform, platform_from, confidence = "html", "none", "unverified"
+    elif platform_from != "none" and platform != "incidentio":  # incident.io vanity hosts may not serve the feed
         feed_url = feed_url_for(platform, url, page_id or None, []) or ""
     fixed = next((lead.fixed_id for lead in leads if lead.fixed_id), "")
     return Entry(id=fixed, name=name, url=url, platform=platform, category=category, aliases=tuple(aliases),
                  page_id=page_id or None, feed_url=feed_url or None, confidence=confidence, sources=tuple(sources),
-                 alt_urls=tuple(alt), platform_from=platform_from)
+                 alt_urls=tuple(alt), platform_from=platform_from, evidence=evidence)
 
 
 def registrable(host: str) -> str:
@@ -883,6 +1329,22 @@ def build(shared: Path, corpus: Path | None) -> tuple[list[Entry], dict[str, obj
             entry = by_id[pid]
             seen = {name_key(a) for a in (entry.name, *entry.aliases)}
             by_id[pid] = replace(entry, aliases=(*entry.aliases, *(a for a in extra if name_key(a) not in seen)))
+    # A page id two rows claim belongs to the one with the better source for it (an old stts version
+    # once gave Sendbird Canada the Frankfurt page's id); the other row loses it, and its id-based feed.
+    claimed: dict[str, list[Entry]] = collections.defaultdict(list)
+    for entry in by_id.values():
+        if entry.page_id:
+            claimed[entry.page_id].append(entry)
+    for rows in claimed.values():
+        for loser in sorted(rows, key=lambda e: (PAGE_ID_RANK.get(e.url, 99), e.id))[1:]:
+            feed = loser.feed_url if loser.feed_url and loser.page_id not in loser.feed_url else None
+            by_id[loser.id] = replace(loser, page_id=None, feed_url=feed)
+    for pid, category in CATEGORY_FIXES.items():
+        if pid in by_id:
+            by_id[pid] = replace(by_id[pid], category=category)
+    for pid, why in DEFUNCT.items():
+        if pid in by_id:
+            by_id[pid] = replace(by_id[pid], defunct=why)
     entries = drop_colliding_aliases(list(by_id.values()))
     bad = [e for e in entries if e.platform not in PLATFORMS or e.category not in CATEGORIES]
     if bad:
@@ -895,6 +1357,7 @@ def build(shared: Path, corpus: Path | None) -> tuple[list[Entry], dict[str, obj
         "leads merged away": len(leads) - len(entries),
         "merges by reason": dict(clusters.reasons),
         "name merges refused (different page ids)": clusters.refused,
+        "merges refused (two stts entries)": clusters.kept_apart,
         "page-id conflicts settled by trust": clusters.conflicts,
         "multi-URL vendors": sum(1 for e in entries if e.alt_urls),
         "confidence": collections.Counter(e.confidence for e in entries).most_common(),

@@ -76,7 +76,10 @@ CONFIDENCES: tuple[str, ...] = ("verified", "curated", "unverified")
 
 # Column order of providers/catalog.csv.
 FIELDS: tuple[str, ...] = ("id", "name", "url", "platform", "category", "aliases", "page_id", "feed_url",
-                           "confidence", "sources", "alt_urls", "platform_from")
+                           "confidence", "sources", "alt_urls", "platform_from", "evidence", "defunct")
+# How strong one source's word about a row is, strongest first (README "How far a row is trusted").
+# An evidence item is "<strength>:<source>[@<date>]", e.g. "probed:w6w-apps@2026-08", "polled:stts".
+STRENGTHS: tuple[str, ...] = ("probed", "captured", "polled", "curated", "listed", "guess")
 LIST_SEP = ";"
 
 CATALOG_CSV = Path(__file__).resolve().parents[2] / "providers" / "catalog.csv"
@@ -113,6 +116,8 @@ class Entry:
     sources: tuple[str, ...] = ()
     alt_urls: tuple[str, ...] = ()
     platform_from: str = ""
+    evidence: tuple[str, ...] = ()
+    defunct: str = ""
     user: bool = False
 
     def to_row(self) -> dict[str, str]:
@@ -138,9 +143,10 @@ class Hit:
 # Text and URL normalisation (shared with tools/build_catalog.py)
 # ------------------------------------------------------------------------------------------------
 
-def normalise_url(url: str) -> str:
+def normalise_url(url: str, keep_scheme: bool = False) -> str:
     """https, lower-case host, default port dropped, no query, fragment or trailing slash (a
-    ``www.`` stays as given: it may be a different host)."""
+    ``www.`` stays as given: it may be a different host). ``keep_scheme``: an explicit ``http://``
+    stays for a page on this machine (localhost, 127.0.0.1, ::1), which has no certificate."""
     url = url.strip()
     if not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.I):
         url = "https://" + url
@@ -150,7 +156,9 @@ def normalise_url(url: str) -> str:
     host = parts.hostname.lower().rstrip(".")
     netloc = host if parts.port in (None, 80, 443) else f"{host}:{parts.port}"
     path = re.sub(r"/{2,}", "/", parts.path).rstrip("/")
-    return urlunsplit(("https", netloc, path, "", ""))
+    local = host in {"localhost", "127.0.0.1", "::1"}
+    scheme = parts.scheme.lower() if keep_scheme and local else "https"
+    return urlunsplit((scheme, netloc, path, "", ""))
 
 
 def user_catalog_path() -> Path:
@@ -177,9 +185,10 @@ def read_csv(path: Path) -> list[Entry]:
                 if len(row) < len(FIELDS):
                     raise CatalogError(f"{path}: line {reader.line_num} has {len(row)} fields, want {len(FIELDS)}")
                 (id_, name, url, platform, category, aliases, page_id, feed_url, confidence, sources, alt_urls,
-                 platform_from) = row[: len(FIELDS)]
+                 platform_from, evidence, defunct) = row[: len(FIELDS)]
                 out.append(Entry(id_, name, url, platform, category, _split(aliases), page_id or None,
-                                 feed_url or None, confidence, _split(sources), _split(alt_urls), platform_from))
+                                 feed_url or None, confidence, _split(sources), _split(alt_urls), platform_from,
+                                 _split(evidence), defunct))
             return out
     except OSError as exc:
         raise CatalogError(f"cannot read the catalog {path}: {exc.strerror or exc}") from None
@@ -202,7 +211,8 @@ def _user_entry(pid: str, data: Any, shipped: Entry | None, source: Path) -> Ent
         raise CatalogError(f"{where} must be a table")
     if not ID_RE.fullmatch(pid):
         raise CatalogError(f"{where}: bad id (use lowercase letters, digits, '.', '_' and '-')")
-    unknown = set(data) - {"name", "url", "platform", "category", "aliases", "page_id", "feed_url"}
+    unknown = set(data) - {"name", "url", "platform", "category", "aliases", "page_id", "feed_url", "checked",
+                           "outcome"}
     if unknown:
         raise CatalogError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
     if shipped is None:
@@ -224,7 +234,7 @@ def _user_entry(pid: str, data: Any, shipped: Entry | None, source: Path) -> Ent
         changes["aliases"] = tuple(a.strip() for a in aliases if a.strip())
     entry = replace(base, **changes)
     try:
-        entry = replace(entry, url=normalise_url(entry.url))
+        entry = replace(entry, url=normalise_url(entry.url, keep_scheme=True))
     except ValueError as exc:
         raise CatalogError(f"{where}: {exc}") from None
     if entry.platform not in PLATFORMS:
@@ -234,8 +244,22 @@ def _user_entry(pid: str, data: Any, shipped: Entry | None, source: Path) -> Ent
     except CatalogError as exc:
         raise CatalogError(f"{where}: {exc}") from None
     # A user's row is theirs to vouch for, but no probe has checked it: only an untouched URL keeps
-    # the shipped confidence.
-    return replace(entry, confidence=shipped.confidence if shipped and "url" not in data else "unverified")
+    # the shipped confidence. A probe recorded by `catalog verify --write` is evidence of its own.
+    confidence = shipped.confidence if shipped and "url" not in data else "unverified"
+    if "checked" in data or "outcome" in data:
+        checked, outcome = data.get("checked"), data.get("outcome")
+        if not isinstance(checked, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", checked):
+            raise CatalogError(f"{where}: checked must be a date like 2026-12-03")
+        if outcome not in ALL_OUTCOMES:
+            raise CatalogError(f"{where}: outcome must be one of {', '.join(ALL_OUTCOMES)}")
+        probe = f"probed:verify@{checked}"
+        earlier = tuple(e for e in base.evidence if not e.startswith("probed:verify"))
+        if outcome in GOOD_OUTCOMES:
+            return replace(entry, confidence="verified", platform_from=probe, evidence=(probe, *earlier))
+        if outcome != "unreachable":  # no answer at all proves nothing about the page
+            confidence = "unverified"
+        return replace(entry, confidence=confidence, evidence=(f"{probe}:{outcome}", *earlier))
+    return replace(entry, confidence=confidence)
 
 
 def read_user_toml(path: Path, shipped: dict[str, Entry]) -> list[Entry]:
@@ -509,6 +533,9 @@ def follow(store: Any, names: Sequence[str], catalog: Catalog | None = None) -> 
 
     catalog = catalog or load_catalog()
     entries = [catalog.resolve(name) for name in names]
+    for entry in entries:
+        if entry.defunct:
+            raise CatalogError(f"{entry.id} is defunct ({entry.defunct}); nothing was followed")
     try:
         urls = [resolve_poll_url(get_adapter(e.platform), e.url, page_id=e.page_id or None,
                                  feed_url=e.feed_url or None) for e in entries]
@@ -532,6 +559,9 @@ def follow_all(store: Any, catalog: Catalog | None = None) -> tuple[int, list[tu
     added, skipped = 0, []
     for entry in catalog.entries:
         if entry.id in followed:
+            continue
+        if entry.defunct:
+            skipped.append((entry.id, f"defunct: {entry.defunct}"))
             continue
         try:
             url = resolve_poll_url(get_adapter(entry.platform), entry.url, page_id=entry.page_id or None,
@@ -559,21 +589,25 @@ def unfollow(store: Any, names: Sequence[str], catalog: Catalog | None = None) -
 # Verification: probe entries with detection (``upstream catalog verify``)
 # ------------------------------------------------------------------------------------------------
 
-# Detection verdict -> what it means for a catalog row.
+# Detection verdict -> what it means for a catalog row. "dead": the server answered, with an error
+# (HTTP 404, 410, 5xx); "unreachable": nothing answered (DNS, connection, timeout), which says more
+# about the network than the page when every probe of a run fails that way (``nothing_reached``).
 OUTCOMES: dict[str, str] = {
-    "unreachable": "dead",
     "login_required": "login_only",
     "page_inactive": "inactive",
     "not_status_page": "not_status_page",
+    "unclaimed": "unclaimed",
 }
 GOOD_OUTCOMES = ("ok", "moved", "platform_mismatch")
+ALL_OUTCOMES = (*GOOD_OUTCOMES, "dead", "unreachable", "login_only", "inactive", "not_status_page", "unclaimed")
 
 
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
     entry: Entry
-    outcome: str  # ok | moved | platform_mismatch | dead | login_only | inactive | not_status_page
+    outcome: str  # one of ALL_OUTCOMES
     detection: Any  # aggregator.catalog.detect.Detection
+    checked: str = ""  # the day of the probe (ISO date, UTC)
 
     @property
     def platform(self) -> str | None:
@@ -585,7 +619,7 @@ class VerifyResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.entry.id, "name": self.entry.name, "url": self.entry.url,
-                "catalog_platform": self.entry.platform, "outcome": self.outcome,
+                "catalog_platform": self.entry.platform, "outcome": self.outcome, "checked": self.checked,
                 "detection": self.detection.to_dict()}
 
 
@@ -593,6 +627,8 @@ def classify(entry: Entry, detection: Any) -> str:
     verdict = str(detection.verdict)
     if verdict in OUTCOMES:
         return OUTCOMES[verdict]
+    if verdict == "unreachable":
+        return "unreachable" if detection.network_error else "dead"
     if verdict == "moved":
         return "moved"
     return "ok" if detection.platform == entry.platform else "platform_mismatch"
@@ -610,12 +646,115 @@ async def verify(entries: Sequence[Entry], http: Any, concurrency: int = 8, apis
     async def one(entry: Entry) -> VerifyResult:
         async with gate:
             found = await detect(entry.url, http, apis)
-        result = VerifyResult(entry, classify(entry, found), found)
+        result = VerifyResult(entry, classify(entry, found), found, checked=today())
         if on_done is not None:
             on_done(result)
         return result
 
     return list(await asyncio.gather(*(one(e) for e in entries)))
+
+
+def today() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).date().isoformat()
+
+
+def _error_kind(error: str) -> str:
+    """'timed out after 10s' -> 'timed out'; 'DNS lookup failed (...)' -> 'DNS lookup failed'."""
+    return re.split(r" \(| after ", error, maxsplit=1)[0]
+
+
+def nothing_reached(results: Sequence[VerifyResult]) -> str | None:
+    """One line when no probe of a run got any answer at all (no network, a proxy, a firewall):
+    then no row can be called dead. None when at least one server answered."""
+    errors = [r.detection.network_error for r in results]
+    if not errors or any(e is None for e in errors):
+        return None
+    kinds: dict[str, int] = {}
+    for error in errors:
+        kinds[_error_kind(error)] = kinds.get(_error_kind(error), 0) + 1
+    how = (f"every one failed the same way ({errors[0]})" if len(kinds) == 1 else
+           "they failed with " + ", ".join(f"{k} ({n})" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])))
+    return (f"could not reach anything: none of {len(errors)} probes got an answer, {how}; check the network "
+            "(or proxy) and run again. No row was judged.")
+
+
+def trust_lines(entry: Entry) -> list[str]:
+    """Why a row is trusted as much as it is, for ``upstream providers show`` (README "How far a row
+    is trusted")."""
+    words = {"probed": "probed live by", "captured": "a real recorded response from", "polled":
+             "polled by a live tool:", "curated": "named by a curated list:", "listed": "named by a weak list:",
+             "guess": "guessed by"}
+    lines = []
+    if entry.defunct:
+        lines.append(f"defunct: {entry.defunct}; never followed")
+    why = {"verified": "a live probe read this page as this platform",
+           "curated": "a live tool, a real capture or a curated list names this page (or two weak lists do), "
+                      "and its platform is not a machine's guess",
+           "unverified": "only machine guesses or one weak list name it, or nothing says what platform it is"}
+    lines.append(f"{entry.confidence}: {why.get(entry.confidence, '')}")
+    for item in entry.evidence:
+        kind, _, rest = item.partition(":")
+        who, _, when = rest.partition("@")
+        when, _, outcome = when.partition(":")
+        who = "your `catalog verify`" if who == "verify" else who
+        said = f"{words.get(kind, kind)} {who}" + (f" (checked {when})" if when else "")
+        lines.append(said + (f": {outcome}" if outcome else ""))
+    source = entry.platform_from
+    if source == "guess:host":
+        lines.append(f"platform {entry.platform}: from the host name alone (a guess)")
+    elif source == "none":
+        lines.append("platform: no evidence; read as a generic HTML page until `upstream catalog verify` probes it")
+    elif source:
+        strength, _, who = source.partition(":")
+        label = {"probed": "a live probe", "captured": "a real capture", "polled": "a live tool",
+                 "curated": "a curated list", "listed": "a weak list", "guess": "a guess"}.get(strength, strength)
+        lines.append(f"platform {entry.platform}: said by {who.replace('@', ' on ')} ({label})")
+    return lines
+
+
+def record_verification(results: Iterable[VerifyResult], user_path: Path | None = None) -> int:
+    """Record what the probes found in the user's catalog.toml, with the day of the probe, so the
+    row loads with that evidence (``checked``/``outcome`` keys, and the platform, URL, page id and
+    feed a good probe found). Returns how many rows were written."""
+    import tomllib
+
+    import tomli_w
+
+    user_path = user_path or user_catalog_path()
+    try:
+        data = tomllib.loads(user_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        data = {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogError(f"cannot update {user_path}: {exc}") from None
+    providers = data.setdefault("providers", {})
+    written = 0
+    for result in results:
+        body = providers.setdefault(result.entry.id, {})
+        if not isinstance(body, dict):
+            raise CatalogError(f"{user_path}: [providers.{result.entry.id}] must be a table")
+        body["checked"] = result.checked or today()
+        body["outcome"] = result.outcome
+        found = result.detection
+        if result.outcome in GOOD_OUTCOMES and found.platform in PLATFORMS:
+            body["platform"] = found.platform
+            if found.base_url and found.base_url != result.entry.url:
+                body["url"] = found.base_url
+            for key in ("page_id", "feed_url"):
+                if getattr(found, key):
+                    body[key] = getattr(found, key)
+        written += 1
+    user_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = user_path.with_name(f".{user_path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(tomli_w.dumps(data))
+    os.chmod(tmp, 0o600)
+    tmp.replace(user_path)
+    _CACHE.clear()
+    return written
 
 
 def apply_verification(entries: Sequence[Entry], results: Iterable[VerifyResult]) -> tuple[list[Entry], list[str]]:
@@ -634,7 +773,9 @@ def apply_verification(entries: Sequence[Entry], results: Iterable[VerifyResult]
         found = result.detection
         if entry is None or result.outcome not in GOOD_OUTCOMES or not found.platform:
             continue
-        changes: dict[str, Any] = {"confidence": "verified", "platform": found.platform, "platform_from": "probe"}
+        probe = f"probed:verify@{result.checked or today()}"
+        changes: dict[str, Any] = {"confidence": "verified", "platform": found.platform, "platform_from": probe,
+                                   "evidence": (probe, *(e for e in entry.evidence if not e.startswith("probed:verify")))}
         if found.page_id or found.platform != entry.platform:
             changes["page_id"] = found.page_id
         if found.feed_url:

@@ -32,6 +32,7 @@ class Verdict(StrEnum):
     not_status_page = "not_status_page"
     unreachable = "unreachable"
     moved = "moved"
+    unclaimed = "unclaimed"  # a hosting platform's placeholder for a subdomain nobody claimed
 
 
 @dataclass(slots=True)
@@ -77,6 +78,8 @@ class Detection:
     name: str | None = None
     moved_to: str | None = None
     reasons: list[str] = field(default_factory=list)
+    # Set when nothing answered at all (DNS, connection, timeout, TLS): the error both probes met.
+    network_error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -507,6 +510,11 @@ class HtmlFacts:
     login_title: bool = False
     login_form: bool = False
     status_words: int = 0
+    # Elements whose whole text is a component state ("Operational", "Partial outage"): the positive
+    # evidence of components a generic status page must show (a marketing page uses the words in prose).
+    component_states: int = 0
+    # The hosting platform's own marketing page, served for an unclaimed subdomain (why we think so).
+    platform_placeholder: str | None = None
     name: str | None = None
     kuma_slug: str | None = None
     uptimerobot_key: str | None = None
@@ -562,7 +570,36 @@ def read_html(body: bytes, where: str) -> HtmlFacts:
     facts.login_form = bool(_PASSWORD_RE.search(text)) and not facts.hints
     visible = re.sub(r"<(script|style)\b.*?</\1>", " ", text[:500_000], flags=re.S | re.I).lower()
     facts.status_words = sum(1 for w in _STATUS_WORDS if w in visible)
+    facts.component_states = len(_COMPONENT_STATE_RE.findall(visible))
+    facts.platform_placeholder = _placeholder(facts, text)
     return facts
+
+
+_COMPONENT_STATE_RE = re.compile(r">\s*(operational|degraded(?: performance)?|partial(?:ly)? (?:outage|degraded)|"
+                                 r"major outage|full outage|outage|under maintenance|maintenance|up|down|online|"
+                                 r"offline|ok|healthy|unhealthy|no issues|all good)\s*<")
+# What hosting platforms serve for a subdomain nobody claimed: their own marketing page.
+_PLACEHOLDER_TITLES = (
+    (re.compile(r"^statuspage\s*\|\s*atlassian$", re.I), "Atlassian's Statuspage marketing page"),
+    (re.compile(r"^instatus\b.*(status page|downtime)", re.I), "Instatus' marketing page"),
+)
+_PLACEHOLDER_CANONICAL = re.compile(r"^https?://(www\.)?(atlassian\.com/([a-z]{2}(-[a-z]+)?/)?software/statuspage|statuspage\.io|"
+                                    r"instatus\.com)/?$", re.I)
+
+
+def _placeholder(facts: HtmlFacts, text: str) -> str | None:
+    for pattern, what in _PLACEHOLDER_TITLES:
+        if pattern.search(facts.title):
+            return f"{what} (title {facts.title!r})"
+    if facts.canonical and _PLACEHOLDER_CANONICAL.match(facts.canonical) and not facts.hints:
+        return f"a hosting platform's own page (canonical {facts.canonical})"
+    return None
+
+
+# Where an unclaimed subdomain of a hosting platform is sent: the platform's home or marketing page.
+_PLACEHOLDER_FINAL_RE = re.compile(r"^https?://(www\.)?(atlassian\.com/([a-z]{2}(-[a-z]+)?/)?software/statuspage|statuspage\.io|"
+                                   r"instatus\.com)/?(\?.*)?$", re.I)
+_LOGIN_PATH_RE = re.compile(r"/(login|log-in|signin|sign-in|sso|auth/login|users/sign_in|access)(/|$|\?)", re.I)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -640,12 +677,30 @@ class Detector:
 
     def _after_first_round(self) -> None:
         page, summary = self.responses["page"], self.responses["summary"]
+        if page.answered and _PLACEHOLDER_FINAL_RE.match(page.where) and not same_site(self.url, page.where):
+            self._finish(Verdict.unclaimed, host_platform(self.url),
+                         reason=f"{self.url} redirects to {page.where}, where a hosting platform sends "
+                                "subdomains nobody claimed")
+            return
         if page.answered and not same_site(self.url, page.where):
             self.moved_to = page_base(page.where)
             self.base = self.moved_to
             self.reasons.append(f"{self.url} redirects to another host: {page.where}")
         if not page.answered and not summary.answered:
-            self._finish(Verdict.unreachable, reason=f"the page did not answer ({page.error or 'no response'})")
+            detection = self._finish(Verdict.unreachable,
+                                     reason=f"the page did not answer ({page.error or 'no response'})")
+            detection.network_error = page.error or "no response"
+            return
+        where_path = urlsplit(page.where).path.lower() if page.answered else ""
+        if page.answered and where_path.rstrip("/").endswith("/inactive") and not urlsplit(
+                self.url).path.rstrip("/").endswith("/inactive"):
+            self._finish(Verdict.page_inactive, host_platform(self.url),
+                         reason=f"the page redirects to {page.where} (an inactive page)")
+            return
+        if page.answered and _LOGIN_PATH_RE.search(urlsplit(page.where).path + "?") and not _LOGIN_PATH_RE.search(
+                urlsplit(self.url).path + "?"):
+            self._finish(Verdict.login_required, host_platform(self.url),
+                         reason=f"the page redirects to a login screen ({page.where})")
             return
         host_rule = host_platform(page.where if page.answered else self.url) or host_platform(self.url)
         if page.ok and host_rule in BESPOKE:
@@ -657,6 +712,11 @@ class Detector:
         if page.ok and (looks_like_html(page.body) or b"<html" in page.body[:4000].lower()):
             self.html = read_html(page.body, page.where)
         facts = self.html
+        if facts is not None and facts.platform_placeholder:
+            self._finish(Verdict.unclaimed, host_platform(self.url),
+                         reason=f"the page is {facts.platform_placeholder}: what a hosting platform serves for a "
+                                "subdomain nobody claimed, not a vendor's status page")
+            return
         if facts is not None and facts.inactive:
             self._finish(Verdict.page_inactive, host_rule or self._best_hint(),
                          reason=f"the page says it is inactive (title {facts.title!r})")
@@ -674,7 +734,10 @@ class Detector:
                          reason="the page is a password form with no status-page markers")
             return
         if page.answered and not page.ok and not json_doc(page):
-            if page.status == 401:
+            if re.search(rb"page is (currently )?inactive|page inactive", page.body[:200_000], re.I):
+                self._finish(Verdict.page_inactive, host_rule,
+                             reason=f"the page answers HTTP {page.status} and says it is inactive")
+            elif page.status == 401:
                 self._finish(Verdict.login_required, host_rule, reason="the page answers HTTP 401 (login required)")
             else:
                 self._finish(Verdict.unreachable, host_rule, reason=f"the page answers HTTP {page.status}")
@@ -794,9 +857,16 @@ class Detector:
 
     def _finish_unknown(self) -> None:
         facts = self.html
-        if facts and facts.status_words >= 2 and re.search(r"status|health|uptime", facts.title, re.I):
-            self._finish(Verdict.ok, "html", reason=f"no platform matched, but the page reads like a status page "
-                                                    f"(title {facts.title!r}): generic HTML")
+        if facts and facts.component_states >= 2 and (
+                facts.status_words >= 2 or re.search(r"status|health|uptime", facts.title, re.I)):
+            self._finish(Verdict.ok, "html", reason=f"no platform matched, but the page lists components with their "
+                                                    f"state ({facts.component_states} state cells, title "
+                                                    f"{facts.title!r}): generic HTML")
+            return
+        if facts is not None and facts.status_words >= 2:
+            self._finish(Verdict.not_status_page, None,
+                         reason=f"the page talks about status, incidents or uptime but lists no components with a "
+                                f"state (title {facts.title!r}): a product or marketing page, not a status page")
             return
         if facts is None:
             why = "the page is neither HTML nor a feed, and no status API answered"

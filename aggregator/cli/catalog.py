@@ -95,7 +95,8 @@ def providers_show(
     name: Annotated[str, typer.Argument(help="Provider id, name or alias")],
     json_out: Annotated[bool, typer.Option("--json", help="The entry as JSON")] = False,
 ) -> None:
-    """Everything the catalog knows about one vendor."""
+    """Everything the catalog knows about one vendor, and why it is trusted as much as it is."""
+    from aggregator.catalog.data import trust_lines
     from aggregator.errors import CatalogError
 
     try:
@@ -103,7 +104,7 @@ def providers_show(
     except CatalogError as exc:
         fail(str(exc))
     if json_out:
-        print_json(entry.to_dict())
+        print_json({**entry.to_dict(), "trust": trust_lines(entry)})
         return
     out = console()
     for key, value in entry.to_dict().items():
@@ -111,6 +112,8 @@ def providers_show(
             continue
         shown = "; ".join(value) if isinstance(value, list) else value
         out.print(f"[bold]{key:>13}[/]  {_e(shown)}")
+    for i, line in enumerate(trust_lines(entry)):
+        out.print(f"[bold]{'why trusted' if i == 0 else '':>13}[/]  {_e(line)}")
 
 
 def categories_command(
@@ -180,73 +183,105 @@ def platforms_command(
 # catalog verify
 # ------------------------------------------------------------------------------------------------
 
-OUTCOME_STYLE = {"ok": "green", "moved": "cyan", "platform_mismatch": "yellow", "dead": "red",
-                 "login_only": "magenta", "inactive": "red", "not_status_page": "red"}
+NOTHING_ANSWERS_AFTER = 12  # probes with no answer at all before a run stops and blames the network
+
+
+def _result_line(result: Any, done: int, total: int) -> str:
+    """One line per probed row, written the moment its probe ends (tab-separated: greppable, and
+    readable in a terminal)."""
+    platform = result.entry.platform if result.platform in (None, result.entry.platform) else \
+        f"{result.entry.platform}->{result.platform}"
+    where = result.detection.moved_to or result.entry.url
+    reason = " ".join(result.reason.split())
+    return f"[{done}/{total}]\t{result.entry.id}\t{result.outcome}\t{platform}\t{where}\t{reason}"
 
 
 def catalog_verify(
     ids: Annotated[list[str] | None, typer.Argument(help="Provider ids or names (default: the whole catalog)")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="JSON array of results")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON array of results (written at the end)")] = False,
     concurrency: Annotated[int, typer.Option(min=1, max=200, help="Pages probed at once")] = 8,
-    write: Annotated[bool, typer.Option("--write", help="Record verified rows (platform, URL, page id) in the CSV")]
-        = False,
-    catalog_path: Annotated[Path | None, typer.Option("--catalog", help="Catalog CSV to verify and update "
-                                                                           "(default: the shipped one)")] = None,
+    write: Annotated[bool, typer.Option("--write", help="Record what the probes found, with the date, in your "
+                                                        "catalog.toml (or in the --catalog CSV)")] = False,
+    catalog_path: Annotated[Path | None, typer.Option("--catalog", help="A catalog CSV to verify (and, with "
+                                                                           "--write, update) instead of yours")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds per request")] = 10.0,
 ) -> None:
-    """Probe catalog pages: dead, moved, login-only, inactive, not a status page, platform mismatch."""
+    """Probe catalog pages: dead, unreachable, moved, login-only, inactive, unclaimed, not a status
+    page, platform mismatch. Results stream as they come; Ctrl-C keeps (and --write records) those."""
     import asyncio
 
-    from aggregator.catalog.data import CATALOG_CSV, Catalog, read_csv, verify, write_verification
+    from aggregator.catalog.data import (
+        Catalog,
+        nothing_reached,
+        read_csv,
+        record_verification,
+        user_catalog_path,
+        verify,
+        write_verification,
+    )
     from aggregator.errors import CatalogError
     from aggregator.http import HttpClient
 
-    path = catalog_path or CATALOG_CSV
     try:
-        catalog = Catalog(read_csv(path)) if catalog_path else _catalog()
+        catalog = Catalog(read_csv(catalog_path)) if catalog_path else _catalog()
         entries = [catalog.resolve(i) for i in ids] if ids else list(catalog.entries)
     except CatalogError as exc:
         fail(str(exc))
-    show_progress = sys.stderr.isatty() and not json_out
+    results: list[Any] = []
 
-    async def run(advance: Any) -> list[Any]:
+    class _NothingAnswers(Exception):
+        pass
+
+    def on_done(result: Any) -> None:
+        results.append(result)
+        if not json_out:
+            sys.stdout.write(_result_line(result, len(results), len(entries)) + "\n")
+            sys.stdout.flush()  # also when piped: each line as its probe ends
+        # With no network every probe times out: say so after the first dozen, not after all of them.
+        if len(results) == NOTHING_ANSWERS_AFTER < len(entries) and nothing_reached(results):
+            raise _NothingAnswers
+
+    async def run() -> None:
         async with HttpClient(timeout=timeout) as http:
-            return await verify(entries, http, concurrency=concurrency, on_done=advance)
+            await verify(entries, http, concurrency=concurrency, on_done=on_done)
 
-    if show_progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        with Progress(TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console(stderr=True), transient=True) as progress:
-            task = progress.add_task("verify", total=len(entries))
-            results = asyncio.run(run(lambda _r: progress.advance(task)))
-    else:
-        results = asyncio.run(run(None))
-    notes: list[str] = []
-    if write:
-        try:
-            notes = write_verification(path, results)
-        except (CatalogError, OSError) as exc:
-            fail(f"cannot update {path}: {exc}")
+    interrupted = gave_up = False
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        interrupted = True
+    except _NothingAnswers:
+        gave_up = True
+    by_id = {e.id: i for i, e in enumerate(entries)}
+    results.sort(key=lambda r: by_id.get(r.entry.id, 0))
     if json_out:
         print_json([r.to_dict() for r in results])
-    else:
-        table = _table(["ID", "OUTCOME", "PLATFORM", "URL", "WHY"])
-        for r in results:
-            platform = r.entry.platform if r.platform in (None, r.entry.platform) else \
-                f"{r.entry.platform} -> {r.platform}"
-            where = r.detection.moved_to or r.entry.url
-            style = OUTCOME_STYLE.get(r.outcome, "white")
-            table.add_row(_e(r.entry.id), f"[{style}]{r.outcome}[/]", _e(platform), _e(where), _e(r.reason))
-        console().print(table)
-        counts: dict[str, int] = {}
-        for r in results:
-            counts[r.outcome] = counts.get(r.outcome, 0) + 1
-        console(stderr=True).print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
-    for note in notes:
-        sys.stderr.write(f"upstream: note: {note}\n")
-    if write:
-        sys.stderr.write(f"upstream: updated {path}\n")
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.outcome] = counts.get(r.outcome, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    if interrupted:
+        sys.stderr.write(f"upstream: interrupted after {len(results)} of {len(entries)} probes"
+                         + (f" ({summary})" if summary else "") + "\n")
+    elif summary:
+        sys.stderr.write(summary + "\n")
+    nobody = nothing_reached(results)
+    if nobody and not interrupted:
+        fail(nobody + (f" (stopped after the first {len(results)} of {len(entries)})" if gave_up else ""), code=3)
+    if write and results and not nobody:
+        try:
+            if catalog_path:
+                for note in write_verification(catalog_path, results):
+                    sys.stderr.write(f"upstream: note: {note}\n")
+                where = catalog_path
+            else:
+                record_verification(results)
+                where = user_catalog_path()
+        except (CatalogError, OSError) as exc:
+            fail(f"cannot record the results: {exc}")
+        sys.stderr.write(f"upstream: recorded {len(results)} results (checked {results[0].checked}) in {where}\n")
+    if interrupted:
+        raise typer.Exit(130)
 
 
 # ------------------------------------------------------------------------------------------------
