@@ -25,7 +25,7 @@ from typing import Any
 import feedparser
 
 from aggregator.page.adapter import Adapter, Bodies, Endpoint, ParseError
-from aggregator.page.model import Component, Incident, Maintenance, Snapshot
+from aggregator.page.model import Component, Incident, Maintenance
 from aggregator.page.parts import PageParts
 from aggregator.page.reading import (
     as_list,
@@ -119,10 +119,7 @@ class IncidentIOAdapter(Adapter):
         return "summary"
 
     # ------------------------------------------------------------------------------------------
-    def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        return self.build_parts(bodies, base_url).snapshot()
-
-    def build_parts(self, bodies: Bodies, base_url: str | None) -> PageParts:
+    def build(self, bodies: Bodies, base_url: str | None) -> PageParts:
         self.check_keys(bodies)
         compat = {key: load_object(bodies[key], f"incidentio {key}") for key in ("summary", "incidents") if key in bodies}
         widget = load_object(bodies["widget"], "incidentio widget") if "widget" in bodies else None

@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import TypeAdapter
-
 from aggregator.page.adapter import Adapter, Bodies, Endpoint, ParseError
-from aggregator.page.model import Component, Incident, Maintenance, Snapshot, Update
+from aggregator.page.model import Incident, Maintenance, Snapshot, Update
 from aggregator.page.parts import PageParts
 from aggregator.page.reading import (
     as_list,
@@ -84,20 +82,13 @@ class StatuspageAdapter(Adapter):
         return "status" if "status" in doc else "summary"
 
     # ------------------------------------------------------------------------------------------
-    def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
-        parts = self.build_parts(bodies, base_url)
-        if parts is not None:
-            return parts.snapshot()
-        from providers.feed import FeedAdapter  # a page's feed alone
-
-        snap = FeedAdapter().build({"feed": bodies["feed"]}, base_url)
-        return snap.model_copy(update={"platform": self.platform})
-
-    def build_parts(self, bodies: Bodies, base_url: str | None) -> PageParts | None:
+    def build(self, bodies: Bodies, base_url: str | None) -> PageParts | Snapshot:
         if not bodies:
             raise ParseError("statuspage: nothing to parse")
         if "feed" in bodies and len(bodies) == 1:
-            return None
+            from providers.feed import FeedAdapter  # a page's feed alone
+
+            return FeedAdapter().build({"feed": bodies["feed"]}, base_url)
         docs = {key: load_object(body, f"statuspage {key}") for key, body in bodies.items() if key != "feed"}
         for key, doc in docs.items():
             for field in ("components", "incidents", "scheduled_maintenances"):
@@ -166,13 +157,9 @@ def page_and_status(docs: Iterable[dict[str, Any]]) -> tuple[dict[str, Any], dic
     return page, status
 
 
-def parse_components(raw_components: Any, tz: str | None) -> list[Component]:
-    """Statuspage components; groups become the ``group`` of their members, not components."""
-    return _COMPONENTS.validate_python(component_rows(raw_components, tz))
-
-
 def component_rows(raw_components: Any, tz: str | None) -> list[dict[str, Any]]:
-    """``parse_components`` as dicts: every Component field in the model's order, each value as
+    """Statuspage components as the page's component dicts (groups become the ``group`` of their
+    members, not components): every Component field in the model's order, each value as
     validation leaves it (so that the dicts serialise to the models' JSON)."""
     raws = [c for c in as_list(raw_components) if isinstance(c, dict) and c.get("id") is not None]
     group_names: dict[str, str] = {}
@@ -229,7 +216,6 @@ def component_rows(raw_components: Any, tz: str | None) -> list[dict[str, Any]]:
     return rows
 
 
-_COMPONENTS = TypeAdapter(list[Component])
 
 
 def parse_updates(raw_updates: Any, tz: str | None, allowed: set[str]) -> list[Update]:

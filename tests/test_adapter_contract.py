@@ -17,6 +17,7 @@ from aggregator.adapters import get_adapter, load_adapters
 from aggregator.errors import AdapterError
 from aggregator.page.adapter import Endpoint
 from aggregator.page.model import Snapshot
+from aggregator.page.parts import PageParts
 from aggregator.page.serialize import prepare
 from tests.conftest import FIXTURES
 
@@ -100,7 +101,7 @@ def test_fixtures_parse_and_round_trip_through_serialize(platform: str) -> None:
             assert "maintenances" in adapter.reads, path.name
         if any(c.group for c in snap.components):
             assert "groups" in adapter.reads, path.name
-        stored = prepare(snap, "acme", T0)
+        stored = prepare(PageParts.from_snapshot(snap), "acme", T0)
         again = Snapshot.model_validate_json(stored.json)
         assert again == snap.model_copy(update={"provider": "acme", "fetched_at": T0}), path.name
     assert parsed, f"no fixture of {platform} parses"

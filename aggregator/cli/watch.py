@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-
-
-def _settings(scale: float) -> Any:
-    from aggregator.cli.common import fail
-    from aggregator.config import load_settings
-    from aggregator.errors import ConfigError
-
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        fail(str(exc))
-    return settings.scaled(scale) if scale != 1.0 else settings
 
 
 def register(app: typer.Typer) -> None:
@@ -42,10 +30,12 @@ def register(app: typer.Typer) -> None:
         """
         from dataclasses import replace
 
-        from aggregator.cli.common import open_store
-        from aggregator.poll.watch import run_watch
+        from aggregator.cli.common import open_store, upstream
 
-        settings = _settings(interval_scale)
+        up = upstream(ctx)
+        settings = up.config.poll
+        if interval_scale != 1.0:
+            settings = settings.scaled(interval_scale)
         if summary_every is not None:
             settings = replace(settings, summary_every=summary_every)
         store = open_store(ctx)
@@ -63,9 +53,9 @@ def register(app: typer.Typer) -> None:
         log(f"watching {count} providers (interval {settings.interval * settings.scale:g}s, "
             f"{settings.concurrency} requests at once, {settings.per_host} per host{workers})")
         try:
-            run_watch(store, settings=settings, max_cycles=max_cycles, once=once, log=log)
+            up.watch(settings=settings, max_cycles=max_cycles, once=once, log=log)
         finally:
-            store.close()
+            up.close()
 
     @app.command("set-interval")
     def set_interval_command(

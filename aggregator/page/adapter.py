@@ -68,7 +68,9 @@ class Adapter:
         return []
 
     # --- bodies to snapshot --------------------------------------------------------------------
-    def build(self, bodies: Bodies, base_url: str | None) -> Snapshot:
+    def build(self, bodies: Bodies, base_url: str | None) -> PageParts | Snapshot:
+        """The page the bodies describe: ``PageParts`` (what large pages are read into), or the
+        ``Snapshot`` model where that is simpler to write; ``parse_page`` makes either the page."""
         raise NotImplementedError
 
     def build_history(self, bodies: Bodies, base_url: str | None) -> list[Incident | Maintenance]:
@@ -106,39 +108,26 @@ class Adapter:
             raise ParseError(f"{self.platform}: expected {article} {wanted!r} body, got {sorted(bodies)}")
         return found
 
-    def parse(self, bodies: Bodies, base_url: str | None = None) -> Snapshot:
-        """Bodies (by endpoint key) to a Snapshot; raises only ``AdapterError``."""
+    def parse_page(self, bodies: Bodies, base_url: str | None = None) -> PageParts:
+        """Bodies (by endpoint key) to the page: the one entry point of the engine; raises only
+        ``AdapterError``. A page that lists one id twice: the last listing wins, as the store and
+        the diff read it."""
         self.check_keys(bodies)
-        snapshot = self._guarded(self.build, bodies, base_url)
-        update: dict[str, Any] = {}
-        if snapshot.platform != self.platform:
-            update["platform"] = self.platform
-        # A page that lists one id twice: the last listing wins, as the store and the diff read it.
-        for field in ("components", "incidents", "maintenances"):
-            items = getattr(snapshot, field)
-            if len({item.id for item in items}) != len(items):
-                update[field] = _last_listing_wins(items, lambda item: item.id)
-        return snapshot.model_copy(update=update) if update else snapshot
-
-    def build_parts(self, bodies: Bodies, base_url: str | None) -> PageParts | None:
-        """The page as ``PageParts``, for adapters that can give them (None: only ``build``)."""
-        return None
-
-    def parse_parts(self, bodies: Bodies, base_url: str | None = None) -> PageParts | None:
-        """``parse`` short of building a model per component: the parts ``parse`` would assemble,
-        or None where this adapter (or this page) has no such form. Raises only ``AdapterError``."""
-        self.check_keys(bodies)
-        parts = self._guarded(self.build_parts, bodies, base_url)
-        if parts is None:
-            return None
-        parts.platform = self.platform
-        if len({c["id"] for c in parts.components}) != len(parts.components):
-            parts.components = _last_listing_wins(parts.components, lambda c: c["id"])
+        built = self._guarded(self.build, bodies, base_url)
+        page = built if isinstance(built, PageParts) else PageParts.from_snapshot(built)
+        page.platform = self.platform
+        if len({c["id"] for c in page.components}) != len(page.components):
+            page.components = _last_listing_wins(page.components, lambda c: c["id"])
         for field in ("incidents", "maintenances"):
-            items = getattr(parts, field)
+            items = getattr(page, field)
             if len({item.id for item in items}) != len(items):
-                setattr(parts, field, _last_listing_wins(items, lambda item: item.id))
-        return parts
+                setattr(page, field, _last_listing_wins(items, lambda item: item.id))
+        return page
+
+    def parse(self, bodies: Bodies, base_url: str | None = None) -> Snapshot:
+        """``parse_page`` as the exported ``Snapshot`` model; raises only ``AdapterError``."""
+        page = self.parse_page(bodies, base_url)
+        return self._guarded(lambda _bodies, _url: page.snapshot(), bodies, base_url)
 
     def _guarded(self, build: Any, bodies: Bodies, base_url: str | None) -> Any:
         try:

@@ -15,11 +15,13 @@ from aggregator.page.vocab import (
 
 @dataclass(slots=True)
 class PageParts:
-    """A page as an adapter read it, before its components become models.
+    """The page: what every adapter's ``parse_page`` gives and ``aggregator.page.serialize`` stores.
 
-    ``snapshot()`` is the Snapshot ``Adapter.parse`` gives. ``aggregator.page.serialize`` writes the
-    parts out as the same JSON without building a model per component, which is most of the cost
-    of parsing a large page; tests hold the two to the same bytes."""
+    Components are plain dicts (every ``Component`` field in the model's order, values as
+    validated): building a model per component was most of the cost of parsing a large page, and
+    the store writes them out with orjson as they are. Notices, few per page, are models.
+    ``snapshot()`` is the same page as the exported ``Snapshot`` model, for whoever reads one
+    (``upstream parse``, detection, the diff of a changed page)."""
 
     platform: str
     name: str | None
@@ -31,6 +33,14 @@ class PageParts:
     components: list[dict[str, Any]]  # every Component field, in the model's order, values as validated
     incidents: list[Incident]
     maintenances: list[Maintenance]
+
+    @classmethod
+    def from_snapshot(cls, snap: Snapshot) -> PageParts:
+        """The page of an adapter that finds it simplest to build the Snapshot model itself."""
+        return cls(platform=snap.platform, name=snap.name, url=snap.url, page_id=snap.page_id, status=snap.status,
+                   raw_status=snap.raw_status, description=snap.description,
+                   components=[c.model_dump() for c in snap.components], incidents=list(snap.incidents),
+                   maintenances=list(snap.maintenances))
 
     def snapshot(self) -> Snapshot:
         return Snapshot(platform=self.platform, name=self.name, url=self.url, page_id=self.page_id,

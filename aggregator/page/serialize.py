@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from pydantic import TypeAdapter
 
-from aggregator.page.diff import Notice, diff
+from aggregator.page.diff import Notice
 from aggregator.page.diff import first_sight as diff_first_sight
 from aggregator.page.model import Event, Incident, Maintenance, Snapshot
 from aggregator.page.parts import PageParts
@@ -53,13 +53,15 @@ class ParsedPage:
 
 
 def snapshot_hash(snap: Snapshot) -> str:
-    """Hash of what the page says, ignoring when we fetched it: equal hashes mean nothing changed."""
-    return _content_hash(snap.model_copy(update={"fetched_at": None}).model_dump_json().encode())
+    """Hash of what a stored snapshot says, ignoring when we fetched it: equal hashes mean nothing
+    changed (the ``content_hash`` ``prepare`` gives the same page)."""
+    page = PageParts.from_snapshot(snap)
+    return prepare(page, snap.provider or "", snap.fetched_at or datetime.min, first_sight=False).content_hash
 
 
 def _content_hash(undated_json: bytes) -> str:
     # Pydantic writes a model's fields in their declared order, so equal snapshots are the same
-    # bytes (no dict with free keys is part of a Snapshot); ``prepare_parts`` writes the same bytes.
+    # bytes (no dict with free keys is part of a Snapshot), and ``prepare`` writes those bytes.
     return blake2b(undated_json, digest_size=16).hexdigest()
 
 
@@ -87,36 +89,16 @@ def _json_list(values: list[str]) -> str:
     return orjson.dumps(values).decode()
 
 
-def prepare(snap: Snapshot, provider: str, observed_at: datetime, *, first_sight: bool = True) -> ParsedPage:
-    """``snap`` as the store writes it for ``provider``, observed at ``observed_at``."""
-    undated = snap.model_copy(update={"provider": provider, "fetched_at": None}).model_dump_json()
-    snap = snap.model_copy(update={"provider": provider, "fetched_at": observed_at})
-    now = iso(observed_at)
-    notices = (*snap.incidents, *snap.maintenances)
-    return ParsedPage(
-        provider=provider,
-        json=dated_json(undated, observed_at),
-        content_hash=_content_hash(undated.encode()),
-        status=snap.status.value,
-        raw_status=snap.raw_status,
-        description=snap.description,
-        page_id=snap.page_id,
-        notice_ids=frozenset(n.id for n in notices),
-        notice_rows=[notice_rows(provider, n, now) for n in notices],
-        first_sight=diff(None, snap, observed_at) if first_sight else None,
-        snapshot=snap,
-    )
-
-
 _VALUE = {status: status.value for status in ComponentStatus}  # ``.value`` is a slow property
 _INCIDENT_LIST = TypeAdapter(list[Incident])
 _NONE = orjson.Fragment(b"[]")
 _MAINTENANCE_LIST = TypeAdapter(list[Maintenance])
 
 
-def prepare_parts(parts: PageParts, provider: str, observed_at: datetime, *, first_sight: bool = True) -> ParsedPage:
-    """``prepare(parts.snapshot(), ...)`` without the models of the components: the same JSON
-    (field order, times, escapes), hash, rows and events (tests compare them byte for byte)."""
+def prepare(parts: PageParts, provider: str, observed_at: datetime, *, first_sight: bool = True) -> ParsedPage:
+    """The page as the store writes it for ``provider``, observed at ``observed_at``: the JSON of
+    its ``Snapshot`` (the bytes pydantic would write: field order, times, escapes; tested), its
+    content hash, its notice rows and, for a first sight, its first-sight events."""
     now = iso(observed_at)
     notices = (*parts.incidents, *parts.maintenances)
     document = {

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from aggregator.adapters import adapter_for
 from aggregator.page.adapter import Bodies
-from aggregator.page.serialize import ParsedPage, prepare, prepare_parts
+from aggregator.page.serialize import ParsedPage, prepare
 
 
 @dataclass(slots=True)
@@ -23,13 +23,9 @@ class ParseJob:
 
 
 def parse_page(job: ParseJob) -> ParsedPage:
-    """Parse one page (raises ``AdapterError`` only, as ``Adapter.parse`` does).
+    """Parse one page into what the writer stores (raises ``AdapterError`` only, as the adapter does).
 
-    Where the adapter gives ``PageParts`` (Statuspage, most pages there are), the page is written
-    out from them without building its models; its ``snapshot`` is then None until ``model()``."""
+    Its ``snapshot`` model is None until ``model()`` is asked for (the diff of a changed page)."""
     adapter = adapter_for(job.platform)
-    parts = adapter.parse_parts(job.bodies, job.url)
-    if parts is not None:
-        return prepare_parts(parts, job.provider, job.observed_at, first_sight=job.first_sight)
-    snap = adapter.parse(job.bodies, job.url)
-    return prepare(snap, job.provider, job.observed_at, first_sight=job.first_sight)
+    return prepare(adapter.parse_page(job.bodies, job.url), job.provider, job.observed_at,
+                   first_sight=job.first_sight)

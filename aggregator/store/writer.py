@@ -24,6 +24,7 @@ import sqlite_utils
 from aggregator.errors import StoreError
 from aggregator.page.diff import Notice, diff, vanished_notices
 from aggregator.page.model import Event, Incident, Maintenance, Snapshot
+from aggregator.page.parts import PageParts
 from aggregator.page.serialize import NoticeRows, ParsedPage, notice_rows, prepare, snapshot_hash
 from aggregator.page.vocab import EventKind
 from aggregator.page.vocab import iso_z as iso
@@ -370,7 +371,8 @@ class Store:
 
         page = outcome.page
         if page is None and outcome.snapshot is not None:
-            page = prepare(outcome.snapshot, outcome.provider, outcome.observed_at, first_sight=not stored_hash)
+            page = prepare(PageParts.from_snapshot(outcome.snapshot), outcome.provider, outcome.observed_at,
+                           first_sight=not stored_hash)
         if page is not None and page.content_hash != stored_hash:
             # No stored hash: nothing was ever stored for this provider (the snapshot and its hash
             # are written together), so this is the first sight and there is nothing to read.
