@@ -14,6 +14,7 @@ The blocking sinks (command, file, Apprise) run in a worker thread, never on the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import selectors
@@ -167,10 +168,8 @@ def _run_command(command: str, payload: dict[str, Any], body: bytes) -> SendResu
             _read_tail(stderr_fd, tail)  # what the command wrote just before it exited
     finally:
         for pipe in (proc.stdin, proc.stderr):
-            try:
+            with contextlib.suppress(OSError):
                 pipe.close()
-            except OSError:
-                pass
     if proc.returncode == 0:
         return SendResult(True, status=0)
     lines = bytes(tail).decode(errors="replace").strip().splitlines()[-1:]
@@ -213,10 +212,8 @@ def _append_line(path: Path, body: bytes) -> SendResult:
             # A cut line would be read as a bad record and the next line glued onto it: take back
             # whatever part of this line reached the file.
             if written:
-                try:
+                with contextlib.suppress(OSError):
                     os.ftruncate(fd, start)
-                except OSError:
-                    pass
             return SendResult(False, error=f"cannot append to {path}: {exc.strerror or exc}")
     finally:
         os.close(fd)
