@@ -541,6 +541,14 @@ def follow(store: Any, names: Sequence[str], catalog: Catalog | None = None) -> 
     except AdapterError as exc:
         raise CatalogError(f"cannot follow: {exc.reason} (run: upstream catalog verify ID)") from None
     for entry, url in zip(entries, urls, strict=True):
+        # As ``add`` does: an id that already follows another page is never re-pointed (its
+        # history would mix two pages).
+        existing = store.get_provider(entry.id)
+        if existing and existing["url"] != url:
+            raise CatalogError(f"id {entry.id!r} already follows {existing['url']}, not the catalog's {url}; "
+                               f"remove it first (upstream remove {entry.id}) or add the catalog's page "
+                               f"under another id (upstream add URL --id NEW)")
+    for entry, url in zip(entries, urls, strict=True):
         store.add_provider(entry.id, name=entry.name, url=url, platform=entry.platform, category=entry.category)
     return entries
 

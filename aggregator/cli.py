@@ -96,6 +96,7 @@ def console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
+MAX_PROVIDER_ID = 200  # characters: an id is typed and printed in every table line
 LONG_TABLE = 200  # rows from which a table is printed as aligned lines rather than by rich's Table
 
 
@@ -240,7 +241,11 @@ def add_provider(store: Any, url: str, *, platform: str | None = None, name: str
     except AdapterError as exc:
         raise UserError(exc.reason) from None
     name = name or detected_name
-    pid = provider_id or default_id(url, name)
+    # A default id from a vendor's (possibly very long) name is cut to the bound; a given one is refused.
+    pid = provider_id or default_id(url, name)[:MAX_PROVIDER_ID].rstrip("-._")
+    if len(pid) > MAX_PROVIDER_ID:
+        raise UserError(f"id too long ({len(pid)} characters; at most {MAX_PROVIDER_ID}): choose a shorter one "
+                        f"with --id")
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", pid):
         raise UserError(f"bad id {pid!r}: use lowercase letters, digits, '.', '_' and '-'")
     existing = store.get_provider(pid)
@@ -476,10 +481,10 @@ def write_output(data: bytes, output: Path | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
+    from aggregator.safe_output import write_user_file
+
     try:
-        tmp = output.with_name(f".{output.name}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(output)
+        write_user_file(data, output)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}")
 

@@ -28,7 +28,9 @@ def open_readonly(path: str | Path) -> sqlite3.Connection:
     if not path.exists():
         raise QueryError(f"no database at {path}: follow a provider first (upstream add URL)")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30, isolation_level=None)
+        from aggregator.store import sqlite_uri
+
+        conn = sqlite3.connect(sqlite_uri(path, readonly=True), uri=True, timeout=30, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 30000")
         # One read transaction for the whole command: every query of it sees the same committed
         # state, never a poll that ``watch`` commits between two of its statements.
@@ -42,8 +44,27 @@ def open_readonly(path: str | Path) -> sqlite3.Connection:
         raise QueryError(f"{path} is not a usable upstream database ({exc})") from None
     except sqlite3.DatabaseError as exc:
         raise QueryError(f"{path} is not a usable upstream database ({exc})") from None
+    newer = newer_schema(conn)
+    if newer:
+        conn.close()
+        raise QueryError(f"{path} was written by a newer upstream ({newer}): upgrade upstream to read it")
     conn.row_factory = sqlite3.Row
     return conn
+
+
+def newer_schema(conn: sqlite3.Connection) -> str | None:
+    """Which subsystem's schema is newer than this upstream knows, as 'core 7 > 4', or None."""
+    from aggregator.store import SUBSYSTEM_MIGRATIONS
+
+    try:
+        rows = conn.execute("SELECT subsystem, version FROM schema_versions").fetchall()
+    except sqlite3.OperationalError:
+        return None  # older than schema_versions itself: the upgrade path handles it
+    for subsystem, version in rows:
+        known = SUBSYSTEM_MIGRATIONS.get(subsystem)
+        if known is not None and version > len(known):
+            return f"{subsystem} schema {version} > {len(known)}"
+    return None
 
 
 def _rows(conn: sqlite3.Connection, sql: str, args: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
