@@ -45,7 +45,9 @@ class UserError(Exception):
 
 def fail(message: str, code: int = 1) -> NoReturn:
     # One line, always: the message may quote user input or a page's words with line breaks in.
-    message = " ".join(message.splitlines())
+    from aggregator.termtext import terminal_safe
+
+    message = terminal_safe(" ".join(message.splitlines()))
     sys.stderr.write(f"upstream: error: {message}\n")
     raise typer.Exit(code)
 
@@ -91,9 +93,9 @@ def open_reader(ctx: typer.Context) -> Any:
 
 
 def console(stderr: bool = False) -> Any:
-    from rich.console import Console
+    from aggregator.termtext import safe_console_class
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return safe_console_class()(stderr=stderr, highlight=False, soft_wrap=False)
 
 
 MAX_PROVIDER_ID = 200  # characters: an id is typed and printed in every table line
@@ -108,6 +110,9 @@ def print_table(columns: list[str], rows: list[list[str]]) -> None:
     terminal cut at its width: a long list is for scanning, not for wrapping)."""
     from rich.text import Text
 
+    from aggregator.termtext import terminal_safe
+
+    rows = [[terminal_safe(cell) for cell in row] for row in rows]  # a vendor's newline stays in its cell
     out = console()
     if len(rows) < LONG_TABLE:
         from rich.table import Table
@@ -348,7 +353,13 @@ def short_error(error: str | None) -> str:
 
 
 def describe_event(ev: dict[str, Any]) -> str:
-    """One human line for an event."""
+    """One human line for an event (vendor text in it made terminal-safe: it reaches logs too)."""
+    from aggregator.termtext import terminal_safe
+
+    return terminal_safe(_describe_event(ev))
+
+
+def _describe_event(ev: dict[str, Any]) -> str:
     kind, name = ev["kind"], ev.get("subject_name") or ev.get("subject_id") or ""
     old, new = ev.get("old"), ev.get("new")
     detail = ev.get("detail") or {}
@@ -423,6 +434,8 @@ def _print_components(conn: Any, provider: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from aggregator.termtext import terminal_safe
+
     comps = conn.execute("SELECT name, group_name, status, region FROM components WHERE provider = ? "
                          "ORDER BY coalesce(group_name, ''), position, name", [provider]).fetchall()
     if comps:
@@ -432,15 +445,16 @@ def _print_components(conn: Any, provider: str) -> None:
         table.add_column("STATUS")
         for c in comps:
             label = f"{c['name']} ({c['region']})" if c["region"] and c["region"] != c["name"] else c["name"]
-            table.add_row(escape(label), escape(c["group_name"] or ""), styled_status(c["status"]))
+            table.add_row(escape(terminal_safe(label)), escape(terminal_safe(c["group_name"] or "")),
+                          styled_status(c["status"]))
         console().print()
         console().print(table)
     notices = conn.execute("SELECT kind, title, impact, status, started_at, scheduled_for, url FROM incidents "
                            "WHERE provider = ? AND is_open = 1 ORDER BY started_at DESC", [provider]).fetchall()
     for n in notices:
         when = local_time(n["scheduled_for"] or n["started_at"])
-        console().print(f"\n{n['kind']} {n['title']} ({n['impact']}, {n['status']}) since {when}"
-                        + (f"\n  {n['url']}" if n["url"] else ""), markup=False)
+        console().print(f"\n{n['kind']} {terminal_safe(n['title'] or '')} ({n['impact']}, {n['status']}) since {when}"
+                        + (f"\n  {terminal_safe(n['url'])}" if n["url"] else ""), markup=False)
 
 
 @app.command("history")

@@ -42,6 +42,7 @@ def register(app: typer.Typer) -> None:
         from dataclasses import replace
 
         from aggregator.cli import open_store
+        from aggregator.termtext import terminal_safe
         from aggregator.watch import run_watch
 
         settings = _settings(interval_scale)
@@ -51,7 +52,7 @@ def register(app: typer.Typer) -> None:
 
         def log(line: str) -> None:
             stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S")
-            sys.stdout.write(f"{stamp} {line}\n")
+            sys.stdout.write(f"{stamp} {terminal_safe(line)}\n")  # one log line, whatever a vendor wrote
             sys.stdout.flush()
 
         from aggregator.workers import OFFLOAD_MIN
