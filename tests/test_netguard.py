@@ -143,3 +143,16 @@ def test_private_pages_only_when_the_user_gave_them(internal: _Page) -> None:
     assert refused.error == ("refused to connect to 127.0.0.1: a private or loopback address reached from a "
                              "public page")
     assert len(internal.hits) == hits
+
+
+def test_a_webhook_to_the_metadata_address_is_refused() -> None:
+    from aggregator.notify.sinks import send
+    from aggregator.notify.subscriptions import Filters, Subscription
+
+    target = "http://169.254.169.254/latest/meta-data/"
+    sub = Subscription(id=1, name=None, sink="webhook", target=target, display=target, secret="whsec_dGVzdA==",
+                       filters=Filters(), flap_window=0.0, max_attempts=None, paused=False,
+                       created_at="2026-01-01T00:00:00Z")
+    result = asyncio.run(send(sub, {"id": "evt_1", "type": "incident.created"}, b"{}"))
+    assert not result.ok and result.error is not None
+    assert "refused to connect to 169.254.169.254" in result.error, result.error

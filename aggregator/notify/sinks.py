@@ -87,6 +87,16 @@ async def send(sub: Subscription, payload: dict[str, Any], body: bytes, *, http:
     return result
 
 
+def webhook_client() -> Any:
+    """The httpx client webhooks go out on: over upstream's guarded connector (netguard.py), so a
+    webhook URL, which the user configured, may be internal but never link-local or metadata."""
+    import httpx
+
+    from aggregator.http import AiohttpTransport
+
+    return httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, follow_redirects=False, transport=AiohttpTransport())
+
+
 async def _send_webhook(sub: Subscription, payload: dict[str, Any], body: bytes, http: Any) -> SendResult:
     import httpx
 
@@ -95,7 +105,7 @@ async def _send_webhook(sub: Subscription, payload: dict[str, Any], body: bytes,
     headers = {"content-type": "application/json", "user-agent": USER_AGENT,
                **sign_headers(sub.secret or "", payload["id"], body)}
     own = http is None
-    client = http or httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, follow_redirects=False)
+    client = http or webhook_client()
     deadline = WEBHOOK_DEADLINE
     try:
         # The client's timeout is per read: a receiver that drips a byte at a time would never
