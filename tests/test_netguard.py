@@ -156,3 +156,26 @@ def test_a_webhook_to_the_metadata_address_is_refused() -> None:
     result = asyncio.run(send(sub, {"id": "evt_1", "type": "incident.created"}, b"{}"))
     assert not result.ok and result.error is not None
     assert "refused to connect to 169.254.169.254" in result.error, result.error
+
+
+def test_catalog_rows_may_not_name_internal_addresses(tmp_path: Any) -> None:
+    from aggregator.catalog import Catalog, CatalogError, Entry, follow, follow_all, load_catalog
+    from aggregator.store import Store
+
+    shipped = [Entry(id="meta", name="Meta", url="http://169.254.169.254", platform="statuspage"),
+               Entry(id="lan", name="Lan", url="http://10.0.0.7", platform="statuspage"),
+               Entry(id="local", name="Local", url="http://status.localhost", platform="statuspage")]
+    mine = Entry(id="intranet", name="Intranet", url="http://10.0.0.8", platform="statuspage", user=True)
+    catalog = Catalog([*shipped, mine])
+    with Store(tmp_path / "up.db") as store:
+        for entry in shipped:
+            with pytest.raises(CatalogError, match=f"cannot follow {entry.id}: the catalog's URL names a"):
+                follow(store, [entry.id], catalog)
+        assert store.providers() == []
+        follow(store, ["intranet"], catalog)  # the user's own catalog.toml may name an internal page
+        added, skipped = follow_all(store, catalog)
+        assert added == 0 and sorted(pid for pid, _ in skipped) == ["lan", "local", "meta"]
+    # The shipped catalog itself names no such address.
+    from aggregator.catalog import catalog_url_refused
+
+    assert [e.id for e in load_catalog().entries if not e.user and catalog_url_refused(e.url)] == []
