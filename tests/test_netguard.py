@@ -89,6 +89,10 @@ def _fetch(url: str, names: dict[str, str] | None = None, **kwargs: Any) -> Any:
     async def go() -> Any:
         resolver = FixedResolver(names or {})
         async with HttpClient(timeout=2, resolver=resolver, address_class=vendor_is_public) as http:
+            # The tests name 169.254.169.254, which must never see a packet from here: stop before
+            # any fetch unless the guard is in place (a regression fails here, not on the network).
+            assert type(http._session.get().connector).__name__ == "GuardedConnector"
+            assert vendor_is_public("169.254.169.254") == "blocked"
             return await http.fetch(url, **{k: v for k, v in kwargs.items() if k == "allow_private"})
     return asyncio.run(go())
 
@@ -104,6 +108,7 @@ def test_address_classes() -> None:
 
 
 def test_metadata_addresses_are_refused_before_connecting() -> None:
+    # (The connector's check runs before connect(): no packet leaves for 169.254.169.254.)
     result = _fetch("http://169.254.169.254/latest/meta-data/")
     assert result.error == "refused to connect to 169.254.169.254: a link-local or cloud-metadata address"
     # A name that resolves there is refused the same way: the check is after resolution.
@@ -146,14 +151,23 @@ def test_private_pages_only_when_the_user_gave_them(internal: _Page) -> None:
 
 
 def test_a_webhook_to_the_metadata_address_is_refused() -> None:
-    from aggregator.notify.sinks import send
+    from aggregator.notify.sinks import send, webhook_client
     from aggregator.notify.subscriptions import Filters, Subscription
 
     target = "http://169.254.169.254/latest/meta-data/"
     sub = Subscription(id=1, name=None, sink="webhook", target=target, display=target, secret="whsec_dGVzdA==",
                        filters=Filters(), flap_window=0.0, max_attempts=None, paused=False,
                        created_at="2026-01-01T00:00:00Z")
-    result = asyncio.run(send(sub, {"id": "evt_1", "type": "incident.created"}, b"{}"))
+    async def go() -> Any:
+        client = webhook_client()
+        try:
+            # As above: no fetch at all unless the guarded connector is the one in use.
+            assert type(client._transport._session.get().connector).__name__ == "GuardedConnector"
+            return await send(sub, {"id": "evt_1", "type": "incident.created"}, b"{}", http=client)
+        finally:
+            await client.aclose()
+
+    result = asyncio.run(go())
     assert not result.ok and result.error is not None
     assert "refused to connect to 169.254.169.254" in result.error, result.error
 
