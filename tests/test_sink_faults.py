@@ -31,8 +31,9 @@ def _subscription(sink: str, target: str) -> Subscription:
 
 def _run_child(code: str, timeout: float = 60) -> dict[str, object]:
     """Run ``code`` in a fresh Python; it prints one JSON line, the child's own peak RSS included."""
-    wrapped = code + "\nimport resource as _r\nRESULT['maxrss_kb'] = _r.getrusage(_r.RUSAGE_SELF).ru_maxrss\n" \
-                     "print(json.dumps(RESULT))\n"
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the (large) test process that forked.
+    wrapped = code + "\nimport re as _re\nRESULT['maxrss_kb'] = int(_re.search(r'VmHWM:\\s+(\\d+)', " \
+                     "open('/proc/self/status').read()).group(1))\nprint(json.dumps(RESULT))\n"
     done = subprocess.run([sys.executable, "-c", wrapped], capture_output=True, timeout=timeout, cwd=REPO)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     return json.loads(done.stdout.decode().strip().splitlines()[-1])
