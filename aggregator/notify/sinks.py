@@ -169,8 +169,10 @@ def _run_command(command: str, payload: dict[str, Any], body: bytes) -> SendResu
                     elif writing:
                         try:
                             pending = pending[os.write(stdin_fd, pending[:65536]):]
-                        except (BrokenPipeError, BlockingIOError):
-                            pending = pending[:0]
+                        except BlockingIOError:
+                            pass  # the pipe filled meanwhile: the rest when it is writable again
+                        except BrokenPipeError:
+                            pending = pending[:0]  # the command does not read its stdin
                         if not pending:
                             writing = False
                             selector.unregister(stdin_fd)
