@@ -104,7 +104,7 @@ class Upstream:
         UserError for a URL that is not http(s), a page no adapter can read, an unknown platform or
         an id already following another page."""
         from aggregator.adapters import get_adapter, load_adapters, resolve_poll_url
-        from aggregator.catalog.ids import check_id, default_id
+        from aggregator.catalog.ids import MAX_ID_LENGTH, check_id, default_id
         from aggregator.errors import AdapterError
         from aggregator.http import check_url
 
@@ -137,7 +137,8 @@ class Upstream:
         except AdapterError as exc:
             raise UserError(exc.reason) from None
         name = name or detected_name
-        pid = check_id(provider_id or default_id(url, name))
+        # A default id from a vendor's (possibly very long) name is cut to the bound; a given one is refused.
+        pid = check_id(provider_id or default_id(url, name)[:MAX_ID_LENGTH].rstrip("-._"))
         store = self.store
         existing = store.get_provider(pid)
         if existing and existing["url"] != url:

@@ -21,12 +21,15 @@ import hashlib
 import re
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+from aggregator.netguard import CURRENT_HOP, HopPolicy, classify, refusal_in
 
 USER_AGENT = "upstream/0.1 (+https://github.com/upstream-status/upstream; status-page aggregator)"
 DEFAULT_TIMEOUT = 15.0
@@ -47,6 +50,7 @@ class FetchResult:
     error: str | None = None
     elapsed: float = 0.0
     _hash: str | None = None
+    peer: str | None = None  # the address the answer came from (the last hop's)
 
     @property
     def ok(self) -> bool:
@@ -171,9 +175,10 @@ class _Session:
     request, which costs more than the request itself; the proxies are read once here instead.
     """
 
-    def __init__(self, max_connections: int, keepalive_expiry: float = 30.0) -> None:
+    def __init__(self, max_connections: int, keepalive_expiry: float = 30.0, resolver: Any = None) -> None:
         self.max_connections = max_connections
         self.keepalive_expiry = keepalive_expiry
+        self.resolver = resolver
         self.proxies = _env_proxies()
         self.session: Any = None
 
@@ -181,8 +186,11 @@ class _Session:
         if self.session is None:
             import aiohttp
 
-            connector = aiohttp.TCPConnector(limit=self.max_connections, limit_per_host=0, ttl_dns_cache=300,
-                                             keepalive_timeout=self.keepalive_expiry)
+            from aggregator.netguard import guarded_connector_class
+
+            # Every resolved address is checked before a connection is made (netguard.py).
+            connector = guarded_connector_class()(limit=self.max_connections, limit_per_host=0, ttl_dns_cache=300,
+                                                  keepalive_timeout=self.keepalive_expiry, resolver=self.resolver)
             self.session = aiohttp.ClientSession(
                 connector=connector, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
                 skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept"), trust_env=False,
@@ -309,13 +317,19 @@ class HttpClient:
 
     def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_MAX_BYTES,
                  max_connections: int = DEFAULT_MAX_CONNECTIONS, per_host: int = DEFAULT_PER_HOST,
-                 transport: httpx.AsyncBaseTransport | None = None, user_agent: str = USER_AGENT) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None, user_agent: str = USER_AGENT,
+                 allow_private: bool = True, resolver: Any = None,
+                 address_class: Callable[[str], str] | None = None) -> None:
         self.timeout = timeout
+        # URLs the user added or configured may be internal pages; a client for catalog rows
+        # passes False. Link-local and metadata addresses are refused either way.
+        self.allow_private = allow_private
+        self.address_class = address_class or classify
         self.max_bytes = max_bytes
         self.max_connections = max_connections
         self.per_host = per_host
         self.transport = transport
-        self._session = _Session(max_connections)
+        self._session = _Session(max_connections, resolver=resolver)
         self._base_headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
         self._extensions = {"timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}}
         self._aio_timeout: Any = None
@@ -358,9 +372,11 @@ class HttpClient:
         return gate
 
     async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-                    accept: str = "application/json") -> FetchResult:
+                    accept: str = "application/json", allow_private: bool | None = None) -> FetchResult:
         """GET ``url`` (conditionally), following up to 5 http(s) redirects; never raises."""
         started = time.perf_counter()
+        hop = CURRENT_HOP.set(HopPolicy(self.allow_private if allow_private is None else allow_private,
+                                        self.address_class))
         headers = {**self._base_headers, "Accept": accept}
         if etag:
             headers["If-None-Match"] = etag
@@ -394,6 +410,8 @@ class HttpClient:
             result = FetchResult(url=url, error=f"timed out after {deadline:.0f}s")
         except ValueError as exc:
             result.error = str(exc)
+        finally:
+            CURRENT_HOP.reset(hop)
         result.elapsed = time.perf_counter() - started
         return result
 
@@ -410,6 +428,10 @@ class HttpClient:
                 result.final_url = current
                 return result
             location = result.headers.get("location")
+            policy = CURRENT_HOP.get()
+            if policy is not None and result.peer is not None and policy.address_class(result.peer) == "public":
+                # A public page may send us on to public pages only.
+                policy.allow_private = False
             if not location:
                 return FetchResult(url=url, status=result.status, error=f"HTTP {result.status} without Location")
             nxt = str(httpx.URL(current).join(location))
@@ -444,6 +466,8 @@ class HttpClient:
             async with self._session.get().get(target, headers=headers, allow_redirects=False,
                                                timeout=self._aio_timeout,
                                                proxy=self._session.proxy_for(url)) as response:
+                hop = CURRENT_HOP.get()
+                result.peer = hop.peer if hop is not None else None
                 result.status = response.status
                 result.headers = {k.lower(): v for k, v in response.headers.items()}
                 if response.status in REDIRECTS or response.status == 304:
@@ -456,7 +480,9 @@ class HttpClient:
         except _BodyTooLarge as exc:
             result.error = str(exc)
         except (*_aiohttp_errors(), TimeoutError, OSError, ValueError) as exc:
-            if isinstance(exc, TimeoutError) and not isinstance(exc, _aiohttp_errors()):
+            if refusal_in(exc):
+                result.error = refusal_in(exc)
+            elif isinstance(exc, TimeoutError) and not isinstance(exc, _aiohttp_errors()):
                 result.error = f"timed out after {self.timeout * 2:.0f}s"  # the overall deadline
             else:
                 result.error = _describe(_as_httpx_error(exc), self.timeout)

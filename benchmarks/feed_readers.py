@@ -48,7 +48,7 @@ sys.path.insert(0, str(REPO))
 import feedparser  # noqa: E402
 import nh3  # noqa: E402
 
-from aggregator.page.adapter import AdapterError  # noqa: E402
+from aggregator.errors import AdapterError  # noqa: E402
 from aggregator.page.reading import parse_time, text_or_none  # noqa: E402
 from benchmarks.farm import atom_feed, platform_of  # noqa: E402
 from providers.feed import FeedAdapter, read_feed  # noqa: E402

@@ -22,11 +22,13 @@ LAYERS = [
     ["aggregator.errors"],
     ["aggregator.page"],
     ["providers"],
+    ["aggregator.netguard"],
     ["aggregator.adapters", "aggregator.http", "aggregator.poll.schedule", "aggregator.config"],
     ["aggregator.store"],
     ["aggregator.catalog", "aggregator.poll"],
     ["aggregator.notify", "aggregator.history"],
     ["aggregator.core"],
+    ["aggregator.safe_output"],
     ["aggregator.serve", "aggregator.mcp_server", "aggregator.cli", "aggregator"],
 ]
 

@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 
 import providers.feed as feed
 import providers.feed_fast as feed_fast
-from aggregator.page.adapter import Adapter, AdapterError, ParseError
+from aggregator.errors import AdapterError, ParseError
+from aggregator.page.adapter import Adapter
 from aggregator.page.reading import strip_html
 from benchmarks.farm import atom_feed, platform_of
 from providers.feed import FeedAdapter, FeedDocument, read_feed, read_feed_fast

@@ -13,7 +13,7 @@ import pytest
 from aggregator.adapters import get_adapter, load_adapters
 from aggregator.catalog.detect import Response, detect_offline
 from aggregator.cli.main import main
-from aggregator.page.adapter import NotJSONError, ParseError
+from aggregator.errors import NotJSONError, ParseError
 from aggregator.page.model import Snapshot
 from aggregator.page.vocab import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 from tests.conftest import FIXTURES, corpus_file
@@ -341,7 +341,7 @@ def test_declarations_and_every_fixture_parses(platform: str) -> None:
 
 @pytest.mark.parametrize("platform", FOUR)
 def test_html_instead_of_a_document(platform: str) -> None:
-    from aggregator.page.adapter import AdapterError, LoginRequiredError, PageInactiveError
+    from aggregator.errors import AdapterError, LoginRequiredError, PageInactiveError
 
     adapter = get_adapter(platform)
     key = adapter.keys[0]
@@ -362,7 +362,7 @@ def test_wrong_types_anywhere_are_handled_not_crashes(platform: str) -> None:
     deliberate error, never the catch-all "unexpected document shape"."""
     import copy
 
-    from aggregator.page.adapter import AdapterError
+    from aggregator.errors import AdapterError
     from tests.test_hosted_contract import _paths
 
     adapter = get_adapter(platform)

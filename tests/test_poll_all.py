@@ -17,8 +17,9 @@ def test_follow_all_then_poll(tmp_path: Path) -> None:
         server.set_file("/a/api/v2/summary.json", FIXTURES / "statuspage" / "acme-1-operational.json")
         server.set_file("/b/api/v2/summary.json", FIXTURES / "statuspage" / "acme-3-incident-identified.json")
         catalog = Catalog([
-            Entry("alpha", "Alpha", server.url("/a"), "statuspage", "Cloud & Hosting"),
-            Entry("beta", "Beta", server.url("/b"), "statuspage", "AI & ML"),
+            # Rows of the user's own catalog.toml: only those may name a loopback page (netguard).
+            Entry("alpha", "Alpha", server.url("/a"), "statuspage", "Cloud & Hosting", user=True),
+            Entry("beta", "Beta", server.url("/b"), "statuspage", "AI & ML", user=True),
             Entry("gamma", "Gamma", "https://status.gamma.test", "statusio", "Other"),  # no page id: skipped
         ])
         store.add_provider("beta", name="Beta", url=server.url("/b"), platform="statuspage")

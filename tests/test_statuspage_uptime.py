@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.page.adapter import ParseError
+from aggregator.errors import ParseError
 from providers.statuspage_uptime import read_uptime, uptime_endpoint
 from tests.conftest import CORPUS, FIXTURES, corpus_file
 

@@ -526,6 +526,24 @@ def add_user_entry(name: str, url: str, platform: str, *, provider_id: str | Non
 # Following catalog vendors (the store is the lead's aggregator.store.writer.Store, or anything like it)
 # ------------------------------------------------------------------------------------------------
 
+def catalog_url_refused(url: str) -> str | None:
+    """Why a catalog row's URL may not be followed: it names a private, loopback, link-local or
+    metadata address (a catalog row is not the user's own word that an internal page is meant)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    from aggregator.netguard import classify
+
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return f"the catalog's URL names a local host ({host})"
+    try:
+        kind = classify(str(ipaddress.ip_address(host)))
+    except ValueError:
+        return None  # a name: resolved and checked when it is fetched
+    return None if kind == "public" else f"the catalog's URL names a {kind} address ({host})"
+
+
 def follow(store: Any, names: Sequence[str], catalog: Catalog | None = None) -> list[Entry]:
     """Resolve every name first (nothing is followed if one is unknown or ambiguous), then follow all."""
     from aggregator.adapters import get_adapter, resolve_poll_url
@@ -541,6 +559,18 @@ def follow(store: Any, names: Sequence[str], catalog: Catalog | None = None) -> 
                                  feed_url=e.feed_url or None) for e in entries]
     except AdapterError as exc:
         raise CatalogError(f"cannot follow: {exc.reason} (run: upstream catalog verify ID)") from None
+    for entry, url in zip(entries, urls, strict=True):
+        reason = None if entry.user else catalog_url_refused(url)  # the user's catalog.toml may name internal pages
+        if reason:
+            raise CatalogError(f"cannot follow {entry.id}: {reason}")
+    for entry, url in zip(entries, urls, strict=True):
+        # As ``add`` does: an id that already follows another page is never re-pointed (its
+        # history would mix two pages).
+        existing = store.get_provider(entry.id)
+        if existing and existing["url"] != url:
+            raise CatalogError(f"id {entry.id!r} already follows {existing['url']}, not the catalog's {url}; "
+                               f"remove it first (upstream remove {entry.id}) or add the catalog's page "
+                               f"under another id (upstream add URL --id NEW)")
     for entry, url in zip(entries, urls, strict=True):
         store.add_provider(entry.id, name=entry.name, url=url, platform=entry.platform, category=entry.category)
     return entries
@@ -568,6 +598,10 @@ def follow_all(store: Any, catalog: Catalog | None = None) -> tuple[int, list[tu
                                    feed_url=entry.feed_url or None)
         except (AdapterError, KeyError) as exc:
             skipped.append((entry.id, getattr(exc, "reason", None) or str(exc)))
+            continue
+        reason = None if entry.user else catalog_url_refused(url)
+        if reason:
+            skipped.append((entry.id, reason))
             continue
         store.add_provider(entry.id, name=entry.name, url=url, platform=entry.platform, category=entry.category)
         added += 1

@@ -52,7 +52,8 @@ def default_id(url: str, name: str | None = None) -> str:
 def check_id(provider_id: str) -> str:
     """``provider_id`` if it is a usable id, else UserError in one line."""
     if len(provider_id) > MAX_ID_LENGTH:
-        raise UserError(f"id too long ({len(provider_id)} characters, at most {MAX_ID_LENGTH})")
+        raise UserError(f"id too long ({len(provider_id)} characters; at most {MAX_ID_LENGTH}): choose a shorter one "
+                        f"with --id")
     if not ID_RE.fullmatch(provider_id):
         raise UserError(f"bad id {provider_id!r}: use lowercase letters, digits, '.', '_' and '-'")
     return provider_id

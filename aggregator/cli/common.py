@@ -22,7 +22,9 @@ STATUS_STYLE = {
 
 def fail(message: str, code: int = 1) -> NoReturn:
     # One line, always: the message may quote user input or a page's words with line breaks in.
-    message = " ".join(message.splitlines())
+    from aggregator.page.termtext import terminal_safe
+
+    message = terminal_safe(" ".join(message.splitlines()))
     sys.stderr.write(f"upstream: error: {message}\n")
     raise typer.Exit(code)
 
@@ -86,9 +88,9 @@ def open_reader(ctx: typer.Context) -> Any:
 
 
 def console(stderr: bool = False) -> Any:
-    from rich.console import Console
+    from aggregator.page.termtext import safe_console_class
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return safe_console_class()(stderr=stderr, highlight=False, soft_wrap=False)
 
 
 LONG_TABLE = 200  # rows from which a table is printed as aligned lines rather than by rich's Table
@@ -102,6 +104,9 @@ def print_table(columns: list[str], rows: list[list[str]]) -> None:
     terminal cut at its width: a long list is for scanning, not for wrapping)."""
     from rich.text import Text
 
+    from aggregator.page.termtext import terminal_safe
+
+    rows = [[terminal_safe(cell) for cell in row] for row in rows]  # a vendor's newline stays in its cell
     out = console()
     if len(rows) < LONG_TABLE:
         from rich.table import Table
@@ -173,9 +178,9 @@ def write_output(data: bytes, output: Path | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
+    from aggregator.safe_output import write_user_file
+
     try:
-        tmp = output.with_name(f".{output.name}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(output)
+        write_user_file(data, output)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}")

@@ -265,6 +265,7 @@ def print_incidents(rows: list[dict[str, Any]], now: datetime, show_kind: bool =
     from rich.text import Text
 
     from aggregator.history.report import duration, human_duration, parse_iso
+    from aggregator.page.termtext import terminal_safe
 
     impact_style = {"critical": "red", "major": "dark_orange", "minor": "yellow", "maintenance": "blue"}
     zone = datetime.now().astimezone().tzname() or "local"
@@ -280,7 +281,7 @@ def print_incidents(rows: list[dict[str, Any]], now: datetime, show_kind: bool =
         cells = [Text(_short_local(start)), Text(r["provider"]),
                  Text(r["impact"], style=impact_style.get(r["impact"], "")),
                  Text(r["status"].replace("_", " "), style="bold" if r["is_open"] else ""), Text(length)]
-        title = Text(r["title"])
+        title = Text(terminal_safe(r["title"] or ""))  # one line, whatever the vendor wrote
         if show_kind and r["kind"] == "maintenance":
             title.append(" (maintenance)", style="dim")
         lines.append((cells, title))

@@ -20,6 +20,7 @@ from aggregator.cli.common import (
     print_table,
     styled_status,
 )
+from aggregator.page.termtext import terminal_safe
 from aggregator.page.wording import describe_event, short_error
 
 
@@ -78,15 +79,16 @@ def _print_components(conn: Any, provider: str) -> None:
         table.add_column("STATUS")
         for c in comps:
             label = f"{c['name']} ({c['region']})" if c["region"] and c["region"] != c["name"] else c["name"]
-            table.add_row(escape(label), escape(c["group_name"] or ""), styled_status(c["status"]))
+            table.add_row(escape(terminal_safe(label)), escape(terminal_safe(c["group_name"] or "")),
+                          styled_status(c["status"]))
         console().print()
         console().print(table)
     notices = conn.execute("SELECT kind, title, impact, status, started_at, scheduled_for, url FROM incidents "
                            "WHERE provider = ? AND is_open = 1 ORDER BY started_at DESC", [provider]).fetchall()
     for n in notices:
         when = local_time(n["scheduled_for"] or n["started_at"])
-        console().print(f"\n{n['kind']} {n['title']} ({n['impact']}, {n['status']}) since {when}"
-                        + (f"\n  {n['url']}" if n["url"] else ""), markup=False)
+        console().print(f"\n{n['kind']} {terminal_safe(n['title'] or '')} ({n['impact']}, {n['status']}) since {when}"
+                        + (f"\n  {terminal_safe(n['url'])}" if n["url"] else ""), markup=False)
 
 
 def history_command(

@@ -31,6 +31,7 @@ def register(app: typer.Typer) -> None:
         from dataclasses import replace
 
         from aggregator.cli.common import open_store, upstream
+        from aggregator.page.termtext import terminal_safe
 
         up = upstream(ctx)
         settings = up.config.poll
@@ -42,7 +43,7 @@ def register(app: typer.Typer) -> None:
 
         def log(line: str) -> None:
             stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S")
-            sys.stdout.write(f"{stamp} {line}\n")
+            sys.stdout.write(f"{stamp} {terminal_safe(line)}\n")  # one log line, whatever a vendor wrote
             sys.stdout.flush()
 
         from aggregator.poll.workers import OFFLOAD_MIN

@@ -229,10 +229,8 @@ async def deliver_pending(store: Any, *, now: datetime | None = None, limit: int
         gate = asyncio.Semaphore(concurrency)
         http = None
         if any(s.sink == "webhook" for s in subs.values()):
-            import httpx
-
-            from aggregator.notify.sinks import WEBHOOK_TIMEOUT
-            http = httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, follow_redirects=False)
+            from aggregator.notify.sinks import webhook_client
+            http = webhook_client()
         try:
             await asyncio.gather(*(_run_subscription(conn, subs[sid], ids, tick, policy, gate, http, report)
                                    for sid, ids in by_sub.items() if sid in subs))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from aggregator.page.termtext import terminal_safe
+
 
 def short_error(error: str | None) -> str:
     """A fetch error without the URL it concerns (shown next to the provider already)."""
@@ -14,7 +16,11 @@ def short_error(error: str | None) -> str:
 
 
 def describe_event(ev: dict[str, Any]) -> str:
-    """One human line for an event."""
+    """One human line for an event (vendor text in it made terminal-safe: it reaches logs too)."""
+    return terminal_safe(_describe_event(ev))
+
+
+def _describe_event(ev: dict[str, Any]) -> str:
     kind, name = ev["kind"], ev.get("subject_name") or ev.get("subject_id") or ""
     old, new = ev.get("old"), ev.get("new")
     detail = ev.get("detail") or {}

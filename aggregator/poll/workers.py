@@ -258,7 +258,9 @@ async def _serve(conn: Connection, settings: PollSettings) -> None:
     def open_notices(db_path: str, pid: str) -> set[str]:
         reader = readers.get(db_path)
         if reader is None:
-            reader = readers[db_path] = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30,
+            from aggregator.store.connect import sqlite_uri
+
+            reader = readers[db_path] = sqlite3.connect(sqlite_uri(db_path, readonly=True), uri=True, timeout=30,
                                                         isolation_level=None)
             reader.execute("PRAGMA busy_timeout = 30000")
         return {r[0] for r in reader.execute("SELECT id FROM incidents WHERE provider = ? AND is_open = 1", [pid])}

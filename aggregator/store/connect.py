@@ -9,6 +9,13 @@ from pathlib import Path
 from aggregator.errors import StoreError
 
 
+def sqlite_uri(path: str | Path, *, readonly: bool = False) -> str:
+    """The ``file:`` URI that names exactly ``path``: '#', '?' and '%' in a name are quoted, not read
+    as the URI's fragment, query or escapes (``--db a#b.db`` must open ``a#b.db``, not ``a``)."""
+    uri = Path(path).absolute().as_uri()
+    return uri + "?mode=ro" if readonly else uri
+
+
 def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     """A connection with our pragmas; the file is created readable by its owner only."""
     path = Path(path)
@@ -19,7 +26,7 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
             os.close(fd)
     elif not path.exists():
         raise StoreError(f"no database at {path} (follow a provider first: upstream add URL)")
-    uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+    uri = sqlite_uri(path, readonly=readonly)
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 30000")

@@ -16,6 +16,7 @@ import orjson
 
 from aggregator.errors import OutdatedSchemaError, QueryError
 from aggregator.page.vocab import iso_z
+from aggregator.store.connect import sqlite_uri
 
 
 def open_readonly(path: str | Path) -> sqlite3.Connection:
@@ -23,7 +24,7 @@ def open_readonly(path: str | Path) -> sqlite3.Connection:
     if not path.exists():
         raise QueryError(f"no database at {path}: follow a provider first (upstream add URL)")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30, isolation_level=None)
+        conn = sqlite3.connect(sqlite_uri(path, readonly=True), uri=True, timeout=30, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 30000")
         # One read transaction for the whole command: every query of it sees the same committed
         # state, never a poll that ``watch`` commits between two of its statements.
@@ -37,8 +38,26 @@ def open_readonly(path: str | Path) -> sqlite3.Connection:
         raise QueryError(f"{path} is not a usable upstream database ({exc})") from None
     except sqlite3.DatabaseError as exc:
         raise QueryError(f"{path} is not a usable upstream database ({exc})") from None
+    newer = newer_schema(conn)
+    if newer:
+        conn.close()
+        raise QueryError(f"{path} was written by a newer upstream ({newer}): upgrade upstream to read it")
     conn.row_factory = sqlite3.Row
     return conn
+
+
+def newer_schema(conn: sqlite3.Connection) -> str | None:
+    """'core schema 7 > 4' when the database's core schema is newer than this upstream knows, else None
+    (the writer checks every subsystem when it opens the database)."""
+    from aggregator.store.schema import CORE_MIGRATIONS
+
+    try:
+        row = conn.execute("SELECT version FROM schema_versions WHERE subsystem = 'core'").fetchone()
+    except sqlite3.OperationalError:
+        return None  # older than schema_versions itself: the upgrade path handles it
+    if row and row[0] > len(CORE_MIGRATIONS):
+        return f"core schema {row[0]} > {len(CORE_MIGRATIONS)}"
+    return None
 
 
 def _rows(conn: sqlite3.Connection, sql: str, args: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:

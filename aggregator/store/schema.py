@@ -8,14 +8,15 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from aggregator.errors import StoreError
-from aggregator.page.model import Event
 
-Migration = Callable[[sqlite_utils.Database], None]
-EventHook = Callable[[sqlite_utils.Database, list[Event]], None]
+if TYPE_CHECKING:  # the fast readers import this module for its versions: no sqlite-utils, no pydantic
+    import sqlite_utils
+
+Migration = Callable[["sqlite_utils.Database"], None]
+EventHook = Callable[["sqlite_utils.Database", list[Any]], None]
 
 
 def _core_v1(db: sqlite_utils.Database) -> None:

@@ -5,7 +5,8 @@ It imports nothing of upstream but ``aggregator.page``, as docs/adapters.md asks
 
 from __future__ import annotations
 
-from aggregator.page.adapter import Adapter, Bodies, Endpoint, ParseError
+from aggregator.errors import ParseError
+from aggregator.page.adapter import Adapter, Bodies, Endpoint
 from aggregator.page.model import Component, Snapshot
 from aggregator.page.reading import join_url, load_object
 from aggregator.page.vocab import ComponentStatus, worst_status
