@@ -546,6 +546,7 @@ def _register_features() -> None:
 
 FEATURE_MODULES: tuple[str, ...] = (
     "aggregator.cli_catalog", "aggregator.cli_export", "aggregator.cli_notify", "aggregator.cli_watch",
+    "aggregator.cli_serve",
 )
 
 

@@ -1,0 +1,257 @@
+"""The aiohttp application of ``upstream serve``: routes, caching with ETags, limits, the poll loop.
+
+Every answer is computed in a worker thread (SQLite and JSON work never holds up the event loop
+that polls) and cached under the database's version token: a GET of unchanged data costs two
+small queries and is answered 304 when the client's ETag matches. Polling (``watch``) runs in
+the same event loop unless ``--no-watch``; clients are served by aiohttp's asynchronous writes,
+so a slow reader holds only its own connection, never the poller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from aggregator.query import QueryError
+from aggregator.serve import api, data
+from aggregator.serve.metrics import DaemonHealth
+
+MAX_REQUEST_BYTES = 16 * 1024  # read-only API: no request needs a body
+BOARD_MIN_AGE = 2.0  # seconds a rendered board page is served before a newer version is rendered
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class ServeConfig:
+    db: Path
+    host: str = "127.0.0.1"
+    port: int = 8787
+    token: str | None = None
+    watch: bool = True
+    rate: float = 50.0  # requests a second per client address, with bursts of ``burst``
+    burst: int = 200
+    log: Callable[[str], None] = print
+    settings: Any = None  # PollSettings for the poll loop
+
+
+@dataclass
+class Cached:
+    version: str
+    etag: str
+    body: bytes
+    content_type: str
+    at: float
+
+
+@dataclass
+class State:
+    config: ServeConfig
+    health: DaemonHealth = field(default_factory=DaemonHealth)
+    cache: dict[str, Cached] = field(default_factory=dict)
+    building: dict[str, asyncio.Future[Cached]] = field(default_factory=dict)
+    buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    stop: asyncio.Event | None = None
+    poll_task: asyncio.Task[Any] | None = None
+
+
+STATE: web.AppKey[State] = web.AppKey("state", State)
+
+
+# ------------------------------------------------------------------------------------------------
+# Problems (RFC 9457)
+# ------------------------------------------------------------------------------------------------
+
+def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> web.Response:
+    body = {"type": "about:blank", "title": title, "status": status, **({"detail": detail} if detail else {}),
+            **extra}
+    return web.Response(status=status, body=data.dumps(body), content_type="application/problem+json")
+
+
+class Problem(Exception):
+    def __init__(self, status: int, title: str, detail: str | None = None) -> None:
+        super().__init__(detail or title)
+        self.status, self.title, self.detail = status, title, detail
+
+
+# ------------------------------------------------------------------------------------------------
+# Cache and ETags
+# ------------------------------------------------------------------------------------------------
+
+async def answer(request: web.Request, build: Callable[[], bytes], content_type: str, *,
+                 min_age: float = 0.0, cache_key: str | None = None) -> web.Response:
+    """``build()`` (run in a thread) under the current database version, cached and ETagged."""
+    state = request.app[STATE]
+    key = cache_key or str(request.rel_url)
+    version = await asyncio.to_thread(data.version, state.config.db)
+    hit = state.cache.get(key)
+    if hit is None or (hit.version != version and time.monotonic() - hit.at >= min_age):
+        hit = await _build_once(state, key, version, build, content_type)
+    headers = {"ETag": hit.etag, "Cache-Control": "no-cache"}
+    if hit.etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=hit.body, headers=headers, content_type=content_type.split(";")[0],
+                        charset="utf-8" if "charset" in content_type or content_type.startswith("text/")
+                        or content_type.endswith(("json", "xml")) else None)
+
+
+async def _build_once(state: State, key: str, version: str, build: Callable[[], bytes],
+                      content_type: str) -> Cached:
+    """One build per key at a time: 200 clients asking for the same page share one rendering."""
+    pending = state.building.get(key)
+    if pending is not None:
+        return await asyncio.shield(pending)
+    future: asyncio.Future[Cached] = asyncio.get_running_loop().create_future()
+    state.building[key] = future
+    try:
+        body = await asyncio.to_thread(build)
+        entry = Cached(version, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"', body, content_type,
+                       time.monotonic())
+        state.cache[key] = entry
+        future.set_result(entry)
+        return entry
+    except BaseException as exc:
+        future.set_exception(exc)
+        future.exception()  # retrieved: nobody else may be waiting
+        raise
+    finally:
+        del state.building[key]
+
+
+# ------------------------------------------------------------------------------------------------
+# Middlewares: problems, token, rate limit, read-only
+# ------------------------------------------------------------------------------------------------
+
+@web.middleware
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    state = request.app[STATE]
+    if request.method not in ("GET", "HEAD"):
+        return problem(405, "Method Not Allowed", "this server is read-only: GET only")
+    if request.content_length and request.content_length > 0:
+        return problem(413, "Content Too Large", "requests carry no body")
+    token = state.config.token
+    if token:
+        given = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            resp = problem(401, "Unauthorized", "send Authorization: Bearer TOKEN")
+            resp.headers["WWW-Authenticate"] = 'Bearer realm="upstream"'
+            return resp
+    if not _allow(state, request.remote or "?"):
+        resp = problem(429, "Too Many Requests", f"more than {state.config.rate:g} requests a second")
+        resp.headers["Retry-After"] = "1"
+        return resp
+    try:
+        resp = await handler(request)
+    except Problem as exc:
+        return problem(exc.status, exc.title, exc.detail)
+    except data.NotFound as exc:
+        return problem(404, "Not Found", str(exc))
+    except QueryError as exc:
+        return problem(400, "Bad Request", str(exc))
+    except web.HTTPException as exc:
+        if exc.status >= 400:
+            return problem(exc.status, exc.reason, exc.text if exc.text and exc.text != f"{exc.status}: "
+                           f"{exc.reason}" else None)
+        raise
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("Referrer-Policy", "no-referrer")
+    return resp
+
+
+def _allow(state: State, client: str) -> bool:
+    """A token bucket per client address."""
+    now = time.monotonic()
+    tokens, last = state.buckets.get(client, (float(state.config.burst), now))
+    tokens = min(float(state.config.burst), tokens + (now - last) * state.config.rate)
+    if tokens < 1.0:
+        state.buckets[client] = (tokens, now)
+        return False
+    state.buckets[client] = (tokens - 1.0, now)
+    if len(state.buckets) > 10_000:  # forget idle clients
+        state.buckets = {k: v for k, v in state.buckets.items() if now - v[1] < 60}
+    return True
+
+
+# ------------------------------------------------------------------------------------------------
+# The poll loop
+# ------------------------------------------------------------------------------------------------
+
+async def start_polling(app: web.Application) -> None:
+    state = app[STATE]
+    if not state.config.watch:
+        return
+    from aggregator.store import Store
+    from aggregator.watch import watch
+
+    state.health.watching = True
+    state.stop = asyncio.Event()
+    store = Store(state.config.db)
+
+    def outcome(out: Any, events: list[Any], seconds: float | None) -> None:
+        state.health.outcome(out.provider, bool(out.error), len(events), seconds)
+
+    async def run() -> None:
+        try:
+            await watch(store, settings=state.config.settings, log=state.config.log, stop=state.stop,
+                        handle_signals=False, on_outcome=outcome, on_lags=state.health.started)
+        finally:
+            store.close()
+
+    state.poll_task = asyncio.create_task(run(), name="upstream serve: watch")
+
+
+async def stop_polling(app: web.Application) -> None:
+    state = app[STATE]
+    if state.poll_task is None or state.stop is None:
+        return
+    state.stop.set()
+    with contextlib.suppress(asyncio.CancelledError):
+        await state.poll_task
+
+
+def make_app(config: ServeConfig) -> web.Application:
+    app = web.Application(middlewares=[guard], client_max_size=MAX_REQUEST_BYTES)
+    app[STATE] = State(config)
+    api.add_routes(app)
+    app.on_startup.append(start_polling)
+    app.on_cleanup.append(stop_polling)
+    return app
+
+
+async def serve(config: ServeConfig, ready: Callable[[int], None] | None = None,
+                stop: asyncio.Event | None = None) -> None:
+    """Serve until ``stop`` is set (or a signal: see ``run``)."""
+    app = make_app(config)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port, backlog=1024)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1] if site._server else config.port  # type: ignore[union-attr]
+    config.log(f"serving http://{config.host}:{port}/ (" + ("polling" if config.watch else "not polling: --no-watch")
+               + (", bearer token required" if config.token else "") + ")")
+    if ready is not None:
+        ready(port)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    import signal
+
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    try:
+        await stop.wait()
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        await runner.cleanup()
