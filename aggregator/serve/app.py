@@ -246,7 +246,8 @@ async def serve(config: ServeConfig, ready: Callable[[int], None] | None = None,
 
     installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
+        # Not in the main thread (tests run serve in one of their own): no signal handlers there.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
             installed.append(sig)
     try:
