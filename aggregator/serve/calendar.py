@@ -40,7 +40,7 @@ def sequence(row: dict[str, Any]) -> int:
 
 
 def cancelled(row: dict[str, Any], told: list[str]) -> bool:
-    return not row["is_open"] and "maintenance.started" not in told and not row.get("started_at")
+    return not row["is_open"] and "maintenance.started" not in told
 
 
 def calendar_bytes(db: Path, provider_id: str | None = None) -> bytes:
