@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from aggregator.model import Maintenance, MaintenanceStatus, Snapshot, Update
 from aggregator.schedule import PollSettings
 from aggregator.serve.app import ServeConfig
 from aggregator.store import PollOutcome, Store
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, REPO
 from tests.loopback import LoopbackServer
 from tests.servehelp import Running, running
 
@@ -77,6 +78,11 @@ def test_metrics_parse_and_page_up_goes_to_zero_when_the_page_stops(tmp_path: Pa
             text = srv.get("/metrics").body.decode()
             title = srv.get("/api/v1/providers/one").json()["incidents"][0]["title"]
             assert title and title not in text  # no incident title in any label
+            # Every name the shipped Grafana dashboard and alert rules use is one /metrics exposes.
+            exposed = set(got) | {s.name for samples in got.values() for s in samples}
+            for doc in ("grafana-dashboard.json", "alert-rules.yml"):
+                used = set(re.findall(r"upstream_[a-z_]+", (REPO / "docs" / doc).read_text())) - {"upstream_"}
+                assert used and used <= exposed, (doc, used - exposed)
             two.stop()
             wait_for(lambda: page_up(srv) == {"one": 1.0, "two": 0.0})
             snap = srv.get("/api/v1/providers/two").json()

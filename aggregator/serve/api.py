@@ -291,13 +291,12 @@ async def badge(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    import asyncio
-
+    from aggregator.serve.app import METRICS_MIN_AGE, answer
     from aggregator.serve.metrics import CONTENT_TYPE, metrics_text
 
     state = _state(request)
-    body = await asyncio.to_thread(metrics_text, state.config.db, state.health)
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"})
+    return await answer(request, lambda: metrics_text(state.config.db, state.health), CONTENT_TYPE,
+                        min_age=METRICS_MIN_AGE, cache_key="metrics")
 
 
 async def health(request: web.Request) -> web.Response:

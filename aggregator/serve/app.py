@@ -3,8 +3,8 @@
 Every answer is computed in a worker thread (SQLite and JSON work never holds up the event loop
 that polls) and cached under the database's version token: a GET of unchanged data costs two
 small queries and is answered 304 when the client's ETag matches. Polling (``watch``) runs in
-the same event loop unless ``--no-watch``; clients are served by aiohttp's asynchronous writes,
-so a slow reader holds only its own connection, never the poller.
+the same process unless ``--no-watch``, in a thread and event loop of its own; clients are served
+by aiohttp's asynchronous writes, so a slow reader holds only its own connection, never the poller.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from aggregator.serve.metrics import DaemonHealth
 
 MAX_REQUEST_BYTES = 16 * 1024  # read-only API: no request needs a body
 BOARD_MIN_AGE = 2.0  # seconds a rendered board page is served before a newer version is rendered
+METRICS_MIN_AGE = 5.0  # the same for /metrics (a scrape of 5,000 pages is 100,000 lines)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -60,8 +61,9 @@ class State:
     cache: dict[str, Cached] = field(default_factory=dict)
     building: dict[str, asyncio.Future[Cached]] = field(default_factory=dict)
     buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
-    stop: asyncio.Event | None = None
-    poll_task: asyncio.Task[Any] | None = None
+    poll_thread: Any = None
+    poll_loop: asyncio.AbstractEventLoop | None = None
+    poll_stop: asyncio.Event | None = None
 
 
 STATE: web.AppKey[State] = web.AppKey("state", State)
@@ -186,36 +188,58 @@ def _allow(state: State, client: str) -> bool:
 # ------------------------------------------------------------------------------------------------
 
 async def start_polling(app: web.Application) -> None:
+    """Poll as ``watch`` does, in a thread with an event loop of its own: however busy serving
+    gets (hundreds of clients, a slow reader), the poll loop is never queued behind a request."""
     state = app[STATE]
     if not state.config.watch:
         return
+    import threading
+
     from aggregator.store import Store
     from aggregator.watch import watch
 
     state.health.watching = True
-    state.stop = asyncio.Event()
-    store = Store(state.config.db)
+    started = threading.Event()
+    box: dict[str, Any] = {}
 
     def outcome(out: Any, events: list[Any], seconds: float | None) -> None:
         state.health.outcome(out.provider, bool(out.error), len(events), seconds)
 
     async def run() -> None:
+        box["loop"] = asyncio.get_running_loop()
+        box["stop"] = asyncio.Event()
+        started.set()
+        store = Store(state.config.db)
         try:
-            await watch(store, settings=state.config.settings, log=state.config.log, stop=state.stop,
+            await watch(store, settings=state.config.settings, log=state.config.log, stop=box["stop"],
                         handle_signals=False, on_outcome=outcome, on_lags=state.health.started)
         finally:
             store.close()
 
-    state.poll_task = asyncio.create_task(run(), name="upstream serve: watch")
+    def main() -> None:
+        try:
+            asyncio.run(run())
+        except Exception as exc:  # noqa: BLE001 - said once; serving goes on with what the database has
+            state.config.log(f"polling stopped: {type(exc).__name__}: {exc}")
+        finally:
+            started.set()
+
+    thread = threading.Thread(target=main, name="upstream serve: watch", daemon=True)
+    thread.start()
+    await asyncio.to_thread(started.wait, 30)
+    state.poll_thread = thread
+    state.poll_loop = box.get("loop")
+    state.poll_stop = box.get("stop")
 
 
 async def stop_polling(app: web.Application) -> None:
     state = app[STATE]
-    if state.poll_task is None or state.stop is None:
+    if state.poll_thread is None:
         return
-    state.stop.set()
-    with contextlib.suppress(asyncio.CancelledError):
-        await state.poll_task
+    if state.poll_loop is not None and state.poll_stop is not None:
+        with contextlib.suppress(RuntimeError):  # its loop already ended
+            state.poll_loop.call_soon_threadsafe(state.poll_stop.set)
+    await asyncio.to_thread(state.poll_thread.join, 60)
 
 
 def make_app(config: ServeConfig) -> web.Application:
