@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from aggregator.serve.metrics import DaemonHealth
 
 MAX_REQUEST_BYTES = 16 * 1024  # read-only API: no request needs a body
 BOARD_MIN_AGE = 2.0  # seconds a rendered board page is served before a newer version is rendered
+MIN_AGE = 1.0  # seconds any other answer is served before a newer version of the data is read
+VERSION_EVERY = 0.25  # seconds between reads of the database's version
 METRICS_MIN_AGE = 5.0  # the same for /metrics (a scrape of 5,000 pages is 100,000 lines)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -61,6 +64,10 @@ class State:
     cache: dict[str, Cached] = field(default_factory=dict)
     building: dict[str, asyncio.Future[Cached]] = field(default_factory=dict)
     buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    builders: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, "upstream serve"))
+    version: str | None = None
+    version_at: float = 0.0
+    version_pending: asyncio.Future[str] | None = None
     poll_thread: Any = None
     poll_loop: asyncio.AbstractEventLoop | None = None
     poll_stop: asyncio.Event | None = None
@@ -90,20 +97,45 @@ class Problem(Exception):
 # ------------------------------------------------------------------------------------------------
 
 async def answer(request: web.Request, build: Callable[[], bytes], content_type: str, *,
-                 min_age: float = 0.0, cache_key: str | None = None) -> web.Response:
-    """``build()`` (run in a thread) under the current database version, cached and ETagged."""
+                 min_age: float = MIN_AGE, cache_key: str | None = None) -> web.Response:
+    """``build()`` (run in a thread) under the current database version, cached and ETagged.
+
+    An answer newer than ``min_age`` is served as it is; an older one of a past version is
+    served while the one rebuild of it runs (other clients do not queue behind it)."""
     state = request.app[STATE]
     key = cache_key or str(request.rel_url)
-    version = await asyncio.to_thread(data.version, state.config.db)
+    version = await current_version(state)
     hit = state.cache.get(key)
-    if hit is None or (hit.version != version and time.monotonic() - hit.at >= min_age):
+    if hit is None:
         hit = await _build_once(state, key, version, build, content_type)
+    elif hit.version != version and time.monotonic() - hit.at >= min_age:
+        if key in state.building:
+            pass  # being rebuilt: this client gets the last answer now
+        else:
+            hit = await _build_once(state, key, version, build, content_type)
     headers = {"ETag": hit.etag, "Cache-Control": "no-cache"}
     if hit.etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         return web.Response(status=304, headers=headers)
     return web.Response(body=hit.body, headers=headers, content_type=content_type.split(";")[0],
                         charset="utf-8" if "charset" in content_type or content_type.startswith("text/")
                         or content_type.endswith(("json", "xml")) else None)
+
+
+async def current_version(state: State) -> str:
+    """The database's version token, read at most every VERSION_EVERY seconds (one read for all)."""
+    now = time.monotonic()
+    if state.version is not None and now - state.version_at < VERSION_EVERY:
+        return state.version
+    if state.version_pending is None:
+        state.version_pending = asyncio.ensure_future(asyncio.to_thread(data.version, state.config.db))
+    pending = state.version_pending
+    try:
+        version = await asyncio.shield(pending)
+    finally:
+        if state.version_pending is pending and pending.done():
+            state.version_pending = None
+    state.version, state.version_at = version, time.monotonic()
+    return version
 
 
 async def _build_once(state: State, key: str, version: str, build: Callable[[], bytes],
@@ -115,7 +147,8 @@ async def _build_once(state: State, key: str, version: str, build: Callable[[], 
     future: asyncio.Future[Cached] = asyncio.get_running_loop().create_future()
     state.building[key] = future
     try:
-        body = await asyncio.to_thread(build)
+        # Builds have threads of their own: a slow one never holds up the version reads.
+        body = await asyncio.get_running_loop().run_in_executor(state.builders, build)
         entry = Cached(version, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"', body, content_type,
                        time.monotonic())
         state.cache[key] = entry
@@ -280,3 +313,4 @@ async def serve(config: ServeConfig, ready: Callable[[int], None] | None = None,
         for sig in installed:
             loop.remove_signal_handler(sig)
         await runner.cleanup()
+        app[STATE].builders.shutdown(wait=False, cancel_futures=True)
