@@ -59,10 +59,10 @@ def _bool(request: web.Request, name: str) -> bool:
     return value in ("true", "1", "yes")
 
 
-async def _json(request: web.Request, build: Any) -> web.Response:
+async def _json(request: web.Request, build: Any, heavy: bool = False) -> web.Response:
     from aggregator.serve.app import answer
 
-    return await answer(request, lambda: data.dumps(build()), JSON)
+    return await answer(request, lambda: data.dumps(build()), JSON, heavy=heavy)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ async def api_providers(request: web.Request) -> web.Response:
     status = _choice(request, "status", data.STATUSES)
     db = _db(request)
     return await _json(request, lambda: data.providers(db, category=request.query.get("category"), status=status,
-                                                       platform=request.query.get("platform")))
+                                                       platform=request.query.get("platform")), heavy=True)
 
 
 async def api_provider(request: web.Request) -> web.Response:
@@ -97,7 +97,7 @@ async def api_incidents(request: web.Request) -> web.Response:
         parse_since(since)  # a bad time is a 400 now, not in the thread
     pid = request.query.get("provider")
     return await _json(request, lambda: data.notices(db, kind="incident", provider_id=pid, open_only=open_only,
-                                                     since=since, impact=impact))
+                                                     since=since, impact=impact), heavy=pid is None)
 
 
 async def api_maintenances(request: web.Request) -> web.Response:
@@ -133,7 +133,7 @@ async def api_catalog(request: web.Request) -> web.Response:
 
 async def api_summary(request: web.Request) -> web.Response:
     db = _db(request)
-    return await _json(request, lambda: data.summary(db))
+    return await _json(request, lambda: data.summary(db), heavy=True)
 
 
 async def api_openapi(request: web.Request) -> web.Response:
@@ -241,7 +241,8 @@ async def board_page(request: web.Request) -> web.Response:
             raise data.NotFound(f"no page {rel}")
         return page.encode()
 
-    return await answer(request, build, "text/html; charset=utf-8", min_age=BOARD_MIN_AGE, cache_key=rel)
+    return await answer(request, build, "text/html; charset=utf-8", min_age=BOARD_MIN_AGE, cache_key=rel,
+                        heavy=folder != "providers")
 
 
 async def live_js(request: web.Request) -> web.Response:
@@ -257,7 +258,8 @@ async def feed(request: web.Request) -> web.Response:
     db = _db(request)
     pid = request.match_info.get("id")
     category = request.match_info.get("category")
-    return await answer(request, lambda: data.atom(db, pid, category), "application/atom+xml; charset=utf-8")
+    return await answer(request, lambda: data.atom(db, pid, category), "application/atom+xml; charset=utf-8",
+                        heavy=pid is None)
 
 
 async def calendar(request: web.Request) -> web.Response:
@@ -266,7 +268,8 @@ async def calendar(request: web.Request) -> web.Response:
 
     db = _db(request)
     pid = request.match_info.get("id")
-    return await answer(request, lambda: calendar_bytes(db, pid), "text/calendar; charset=utf-8")
+    return await answer(request, lambda: calendar_bytes(db, pid), "text/calendar; charset=utf-8",
+                        heavy=pid is None)
 
 
 async def badge(request: web.Request) -> web.Response:
@@ -296,7 +299,7 @@ async def metrics(request: web.Request) -> web.Response:
 
     state = _state(request)
     return await answer(request, lambda: metrics_text(state.config.db, state.health), CONTENT_TYPE,
-                        min_age=METRICS_MIN_AGE, cache_key="metrics")
+                        min_age=METRICS_MIN_AGE, cache_key="metrics", heavy=True)
 
 
 async def health(request: web.Request) -> web.Response:

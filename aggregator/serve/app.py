@@ -65,6 +65,7 @@ class State:
     building: dict[str, asyncio.Future[Cached]] = field(default_factory=dict)
     buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
     builders: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, "upstream serve"))
+    heavy_builders: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, "upstream serve heavy"))
     version: str | None = None
     version_at: float = 0.0
     version_pending: asyncio.Future[str] | None = None
@@ -97,22 +98,24 @@ class Problem(Exception):
 # ------------------------------------------------------------------------------------------------
 
 async def answer(request: web.Request, build: Callable[[], bytes], content_type: str, *,
-                 min_age: float = MIN_AGE, cache_key: str | None = None) -> web.Response:
+                 min_age: float = MIN_AGE, cache_key: str | None = None, heavy: bool = False) -> web.Response:
     """``build()`` (run in a thread) under the current database version, cached and ETagged.
 
     An answer newer than ``min_age`` is served as it is; an older one of a past version is
-    served while the one rebuild of it runs (other clients do not queue behind it)."""
+    served while the one rebuild of it runs (other clients do not queue behind it). ``heavy``
+    answers (every provider at once) are built in threads of their own, so that they never hold
+    up the small ones (one provider, a badge, a page of events)."""
     state = request.app[STATE]
     key = cache_key or str(request.rel_url)
     version = await current_version(state)
     hit = state.cache.get(key)
     if hit is None:
-        hit = await _build_once(state, key, version, build, content_type)
+        hit = await _build_once(state, key, version, build, content_type, heavy)
     elif hit.version != version and time.monotonic() - hit.at >= min_age:
         if key in state.building:
             pass  # being rebuilt: this client gets the last answer now
         else:
-            hit = await _build_once(state, key, version, build, content_type)
+            hit = await _build_once(state, key, version, build, content_type, heavy)
     headers = {"ETag": hit.etag, "Cache-Control": "no-cache"}
     if hit.etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         return web.Response(status=304, headers=headers)
@@ -139,7 +142,7 @@ async def current_version(state: State) -> str:
 
 
 async def _build_once(state: State, key: str, version: str, build: Callable[[], bytes],
-                      content_type: str) -> Cached:
+                      content_type: str, heavy: bool = False) -> Cached:
     """One build per key at a time: 200 clients asking for the same page share one rendering."""
     pending = state.building.get(key)
     if pending is not None:
@@ -148,7 +151,8 @@ async def _build_once(state: State, key: str, version: str, build: Callable[[], 
     state.building[key] = future
     try:
         # Builds have threads of their own: a slow one never holds up the version reads.
-        body = await asyncio.get_running_loop().run_in_executor(state.builders, build)
+        body = await asyncio.get_running_loop().run_in_executor(state.heavy_builders if heavy else state.builders,
+                                                                  build)
         entry = Cached(version, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"', body, content_type,
                        time.monotonic())
         state.cache[key] = entry
@@ -314,3 +318,4 @@ async def serve(config: ServeConfig, ready: Callable[[int], None] | None = None,
             loop.remove_signal_handler(sig)
         await runner.cleanup()
         app[STATE].builders.shutdown(wait=False, cancel_futures=True)
+        app[STATE].heavy_builders.shutdown(wait=False, cancel_futures=True)
