@@ -20,7 +20,8 @@ from aggregator.errors import ConfigError
 from aggregator.poll.schedule import MIN_INTERVAL, PollSettings
 
 # Tables of config.toml and who reads them.
-KNOWN_TABLES = {"poll": "polling: intervals, caps, timeouts, worker processes (see the README)"}
+KNOWN_TABLES = {"poll": "polling: intervals, caps, timeouts, worker processes (see the README)",
+                "serve": "upstream serve: token (a bearer token the API asks for)"}
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Config:
     """Everything upstream reads from its configuration."""
 
     poll: PollSettings = field(default_factory=PollSettings)
+    serve_token: str | None = None  # [serve] token: the bearer token ``upstream serve`` asks for
     source: Path | None = None  # the file it came from, None where there was none
 
 
@@ -98,7 +100,16 @@ def config_from(doc: Mapping[str, Any], source: str = "config.toml") -> Config:
     unknown = sorted(set(doc) - set(KNOWN_TABLES))
     if unknown:
         raise ConfigError(f"{source}: unknown table [{unknown[0]}] (known: {', '.join(sorted(KNOWN_TABLES))})")
-    return Config(poll=settings_from(doc, source))
+    serve = doc.get("serve", {})
+    if not isinstance(serve, dict):
+        raise ConfigError(f"{source}: [serve] must be a table")
+    unknown_keys = sorted(set(serve) - {"token"})
+    if unknown_keys:
+        raise ConfigError(f"{source}: unknown key serve.{unknown_keys[0]} (known: token)")
+    token = serve.get("token")
+    if token is not None and not isinstance(token, str):
+        raise ConfigError(f"{source}: serve.token must be a string")
+    return Config(poll=settings_from(doc, source), serve_token=token or None)
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -119,4 +130,5 @@ def load_config(path: Path | None = None) -> Config:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    return Config(poll=config_from(doc, str(path)).poll, source=path)
+    config = config_from(doc, str(path))
+    return Config(poll=config.poll, serve_token=config.serve_token, source=path)

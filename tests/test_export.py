@@ -145,7 +145,9 @@ def test_exports_are_deterministic(db: Path, tmp_path: Path) -> None:
     assert [p.relative_to(tmp_path / "a") for p in first] == [p.relative_to(tmp_path / "b") for p in second]
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes(), a
-    assert sorted(p.name for p in first) == ["acme.html", "evil.html", "feed.xml", "index.html", "quiet.html"]
+    assert sorted(str(p.relative_to(tmp_path / "a")) for p in first) == [
+        "categories/cloud.html", "categories/other.html", "categories/security.html", "feed.xml", "index.html",
+        "providers/acme.html", "providers/evil.html", "providers/quiet.html"]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -266,7 +268,7 @@ def test_html_needs_a_directory_and_cleans_only_its_own_pages(db: Path, tmp_path
     assert code == 1 and "give -o DIR" in err
     out = tmp_path / "site"
     code, _, err = run(capsys, "--db", str(db), "export", "--format", "html", "-o", str(out))
-    assert code == 0 and "wrote 5 files" in err
+    assert code == 0 and "wrote 8 files" in err  # index, feed, 3 providers, 3 categories
     mine = out / "providers" / "notes.html"
     mine.write_text("<p>my own notes</p>")
     code, _, err = run(capsys, "--db", str(db), "export", "--format", "html", "-o", str(out), "-c", "cloud")

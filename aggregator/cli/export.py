@@ -15,7 +15,7 @@ import typer
 
 from aggregator.cli import common as cli
 
-FORMAT_HELP = "json, ndjson, atom or html (html writes a directory: give -o DIR)"
+FORMAT_HELP = "json, ndjson, atom, ics (maintenances as iCalendar) or html (html writes a directory: give -o DIR)"
 
 
 def register(app: typer.Typer) -> None:
@@ -50,8 +50,13 @@ def export_command(
     from aggregator.errors import ExportError
     from aggregator.history.export import FORMATS, export_bytes, export_html, select
 
+    if fmt == "ics":
+        from aggregator.cli.serve import export_ics
+
+        export_ics(ctx, output, providers or ())
+        return
     if fmt not in FORMATS:
-        cli.fail(f"unknown format {fmt!r} (choose from: {', '.join(FORMATS)})")
+        cli.fail(f"unknown format {fmt!r} (choose from: {', '.join(FORMATS)}, ics)")
     conn = cli.open_reader(ctx)
     try:
         selection = select(conn, providers or (), categories or ())

@@ -136,7 +136,7 @@ app.command("history")(queries.history_command)
 # ------------------------------------------------------------------------------------------------
 
 # ------------------------------------------------------------------------------------------------
-# parse (export, schema, uptime and incidents live in cli_export.py)
+# parse (export, schema, uptime and incidents live in cli/export.py)
 # ------------------------------------------------------------------------------------------------
 
 @app.command("parse")
@@ -202,6 +202,7 @@ def _register_features() -> None:
 
 FEATURE_MODULES: tuple[str, ...] = (
     "aggregator.cli.catalog", "aggregator.cli.export", "aggregator.cli.notify", "aggregator.cli.watch",
+    "aggregator.cli.serve",
 )
 
 

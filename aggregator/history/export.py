@@ -341,6 +341,7 @@ def board_context(conn: sqlite3.Connection, selection: Selection, days: int = BO
             "file": page_name(row["id"]),
             "name": row["name"] or row["id"],
             "category": row["category"],
+            "category_file": category_file(row["category"] or "Other"),
             "platform": row["platform"],
             "status": status,
             "label": STATUS_LABEL.get(status, status),
@@ -364,7 +365,8 @@ def board_context(conn: sqlite3.Connection, selection: Selection, days: int = BO
     categories: dict[str, list[dict[str, Any]]] = {}
     for p in providers:
         categories.setdefault(p["category"] or "", []).append(p)
-    ordered = [{"name": name or "Other", "providers": sorted(items, key=lambda p: (p["name"].lower(), p["id"]))}
+    ordered = [{"name": name or "Other", "file": category_file(name or "Other"),
+                "providers": sorted(items, key=lambda p: (p["name"].lower(), p["id"]))}
                for name, items in sorted(categories.items(), key=lambda kv: (kv[0] == "", kv[0].lower()))]
     counts: dict[str, int] = {}
     for p in providers:
@@ -381,8 +383,8 @@ def _longest_text(longest: dict[str, Any] | None) -> str | None:
     return human_duration(longest["seconds"]) + (" (ongoing)" if longest["ongoing"] else "")
 
 
-def render_board(context: dict[str, Any]) -> dict[str, str]:
-    """Relative path -> HTML text for the index and every provider page."""
+def board_environment() -> Any:
+    """The Jinja2 environment of the board's templates (shared by the static export and ``serve``)."""
     import jinja2
 
     env = jinja2.Environment(
@@ -398,11 +400,39 @@ def render_board(context: dict[str, Any]) -> dict[str, str]:
     )
     env.filters["utc"] = utc_text
     env.filters["day"] = lambda v: utc_text(v, with_time=False)
-    pages = {"index.html": env.get_template("index.html").render(**context, root="")}
-    provider_template = env.get_template("provider.html")
-    for p in context["providers"]:
-        pages[f"providers/{p['file']}"] = provider_template.render(**context, provider=p, root="../")
-    return pages
+    return env
+
+
+def category_file(name: str) -> str:
+    """A file name for a category's page (like ``page_name``: it cannot escape the directory)."""
+    return page_name(name.lower())
+
+
+def render_board_page(context: dict[str, Any], rel: str, *, live: bool = False, env: Any = None) -> str | None:
+    """One page of the board by its relative path (``index.html``, ``providers/X.html``,
+    ``categories/X.html``), or None when the context has no such page. ``live``: the page
+    served by ``upstream serve``, which refreshes itself (the static export carries no script)."""
+    env = env or board_environment()
+    if rel == "index.html":
+        return env.get_template("index.html").render(**context, root="", live=live)
+    folder, _, name = rel.partition("/")
+    if folder == "providers":
+        for p in context["providers"]:
+            if p["file"] == name:
+                return env.get_template("provider.html").render(**context, provider=p, root="../", live=live)
+    if folder == "categories":
+        for c in context["categories"]:
+            if c["file"] == name:
+                return env.get_template("category.html").render(**context, category=c, root="../", live=live)
+    return None
+
+
+def render_board(context: dict[str, Any]) -> dict[str, str]:
+    """Relative path -> HTML text for the index, every provider page and every category page."""
+    env = board_environment()
+    rels = ["index.html", *(f"providers/{p['file']}" for p in context["providers"]),
+            *(f"categories/{c['file']}" for c in context["categories"])]
+    return {rel: page for rel in rels if (page := render_board_page(context, rel, env=env)) is not None}
 
 
 def export_html(conn: sqlite3.Connection, out_dir: Path, selection: Selection | None = None,
@@ -418,11 +448,12 @@ def export_html(conn: sqlite3.Connection, out_dir: Path, selection: Selection | 
     written = []
     try:
         (out_dir / "providers").mkdir(parents=True, exist_ok=True)
+        (out_dir / "categories").mkdir(parents=True, exist_ok=True)
         for rel, text in sorted(pages.items()):
             path = out_dir / rel
             write_atomic(path, text.encode())
             written.append(path)
-        for old in sorted((out_dir / "providers").glob("*.html")):
+        for old in sorted([*(out_dir / "providers").glob("*.html"), *(out_dir / "categories").glob("*.html")]):
             if old not in written and GENERATOR_META in old.read_text(errors="replace")[:2000]:
                 old.unlink()
     except OSError as exc:

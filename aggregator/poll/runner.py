@@ -81,6 +81,10 @@ class Poller:
         self.window = max(8, http.max_connections + http.max_connections // 4)
         self.ready: list[PollOutcome] = []
         self.report = PollReport()
+        # Seconds from each poll's start to its outcome (fetch and parse; with worker processes
+        # also its wait in a worker's queue), until the caller takes them (``upstream serve``).
+        self.poll_seconds: dict[str, float] = {}
+        self._started: dict[str, float] = {}
         self._oldest_ready = 0.0
         self._wake = asyncio.Event()
         self.writing: set[str] = set()
@@ -152,6 +156,7 @@ class Poller:
             self.in_flight[pid] = asyncio.create_task(self._one(row), name=f"poll {pid}")
 
     def _lag(self, row: dict[str, Any], now: float) -> None:
+        self._started[row["id"]] = time.monotonic()
         due = row.get("next_due_at")
         if due is not None:
             self.report.lags.append(max(0.0, now - due))
@@ -208,6 +213,9 @@ class Poller:
     def _finished(self, outcome: PollOutcome) -> None:
         if outcome.error and outcome.error.startswith(INTERNAL_ERROR):
             self.report.internal_errors.append((outcome.provider, outcome.error))
+        started = self._started.pop(outcome.provider, None)
+        if started is not None:
+            self.poll_seconds[outcome.provider] = time.monotonic() - started
         first = not self.ready
         if first:
             self._oldest_ready = time.monotonic()

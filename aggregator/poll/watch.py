@@ -71,9 +71,12 @@ def default_describe(provider: str, event: Event) -> str:
 async def watch(store: Store, *, settings: PollSettings | None = None, http: Any = None, clock: Clock = wall_clock,
                 rng: random.Random | None = None, max_cycles: int | None = None, log: Log = print,
                 describe: Callable[[str, Event], str] = default_describe, stop: asyncio.Event | None = None,
-                handle_signals: bool = True, deliver: Deliver | None = None, once: bool = False) -> WatchStats:
+                handle_signals: bool = True, deliver: Deliver | None = None, once: bool = False,
+                on_outcome: Callable[[PollOutcome, list[Event], float | None], None] | None = None,
+                on_lags: Callable[[list[float]], None] | None = None) -> WatchStats:
     """Poll what is due until stopped (a signal, ``stop`` set) or ``max_cycles`` ticks that started
-    polls; ``once``: poll what is due now (perhaps nothing), then return."""
+    polls; ``once``: poll what is due now (perhaps nothing), then return. ``on_outcome`` hears of
+    every written poll (with its seconds), ``on_lags`` of how late each started poll was."""
     if once:
         max_cycles = 1
     settings = settings or PollSettings()
@@ -99,6 +102,8 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
             stats.total_events += len(events)
         for ev in events:
             log(describe(outcome.provider, ev))
+        if on_outcome is not None:
+            on_outcome(outcome, events, poller.poll_seconds.pop(outcome.provider, None))
 
     own_http = http is None
     client = http or client_for(settings)
@@ -116,6 +121,8 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
                 if due and poller.start(due) or once:
                     stats.cycles += 1
                     stats.lags.extend(poller.report.lags)
+                    if on_lags is not None:
+                        on_lags(poller.report.lags)
                     poller.report.lags.clear()
             elif not poller.in_flight and not poller.queued and not poller.ready:
                 break

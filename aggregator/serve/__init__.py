@@ -1,0 +1,1 @@
+"""``upstream serve``: the live board, a JSON API, Prometheus metrics, calendars, feeds and badges."""
