@@ -108,3 +108,52 @@ def test_four_processes_creating_one_database_at_once_all_succeed(tmp_path: Path
             versions = dict(store.conn.execute("SELECT subsystem, version FROM schema_versions").fetchall())
             assert versions == {"core": len(CORE_MIGRATIONS), "notify": 1}
     assert failures == []
+
+
+_LOCK_HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("UPDATE providers SET name = name")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+@pytest.mark.slow
+def test_a_write_lock_held_past_the_wait_is_one_line_naming_the_holder(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    with open_store(path) as store:
+        store.add_provider("acme", name="Acme", url="https://status.acme.test", platform="statuspage")
+    holder = subprocess.Popen([sys.executable, "-c", _LOCK_HOLDER, str(path), "45"], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "aggregator.cli.main", "--db", str(path), "remove", "acme"],
+                              cwd=REPO, capture_output=True, text=True, timeout=120)
+        waited = time.monotonic() - started
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "database is locked by another process" in lines[0], done.stderr
+    assert f"pid {holder.pid}" in lines[0]
+    assert waited >= 29  # it waited for the lock first (busy timeout 30 s)
+    with open_store(path) as store:  # nothing was lost: the provider is still followed
+        assert store.get_provider("acme") is not None
+
+
+def test_a_corrupt_database_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.db"
+    with open_store(path) as store:
+        store.add_provider("acme", name="Acme", url="https://status.acme.test", platform="statuspage")
+    data = bytearray(path.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)  # the first page's b-tree, past the header
+    path.write_bytes(bytes(data))
+    done = subprocess.run([sys.executable, "-m", "aggregator.cli.main", "--db", str(path), "remove", "acme"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode != 0 and len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "not a usable upstream database" in lines[0] and "corrupt" in lines[0]

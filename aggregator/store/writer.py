@@ -61,7 +61,9 @@ class Store:
             for subsystem in self.subsystems:
                 migrate(self.db, subsystem.name, subsystem.migrations)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} is not a usable upstream database ({exc})") from None
+            from aggregator.store.connect import _cause
+
+            raise StoreError(_cause(exc, self.path)) from None
         # Subsystems' hooks run inside the apply transaction (e.g. the notification outbox).
         self.event_hooks = [sub.event_hook for sub in self.subsystems if sub.event_hook]
 
