@@ -99,23 +99,41 @@ def test_unreachable_keeps_last_state_and_records_once(store: Store) -> None:
 def test_batch_rolls_back_only_the_failing_provider(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     good = PollOutcome("beta", T0, snapshot=fixture_snapshot("acme-1-operational.json"))
     bad = PollOutcome("acme", T0, snapshot=fixture_snapshot("acme-2-incident-investigating.json"))
-    real = store._write_notices
+    real = store._execute
 
-    def exploding(provider, *args, **kwargs):
-        real(provider, *args, **kwargs)
-        if provider == "acme":
+    def exploding(plans):
+        written = real(plans)
+        if any(plan.provider == "acme" and plan.notice_rows for plan in plans):
             raise RuntimeError("disk on fire")
+        return written
 
-    monkeypatch.setattr(store, "_write_notices", exploding)
+    monkeypatch.setattr(store, "_execute", exploding)
     with pytest.raises(RuntimeError):
         store.apply_many([good, bad])
     # the whole batch is one transaction: nothing of either is half there
     assert count(store, "events") == 0 and count(store, "components") == 0 and count(store, "incidents") == 0
-    monkeypatch.setattr(store, "_write_notices", real)
+    failed: list[str] = []
+    events = store.apply_many([good, bad], on_error=lambda outcome, exc: failed.append(outcome.provider))
+    # one at a time after the batch failed: beta is written, acme only rescheduled
+    assert failed == ["acme"] and {e.provider for e in events} == {"beta"}
+    assert store.get_provider("acme")["snapshot_hash"] is None and store.get_provider("acme")["last_polled_at"]
+    assert count(store, "incidents") == 0 and store.get_provider("beta")["snapshot_hash"]
+    monkeypatch.setattr(store, "_execute", real)
     events = store.apply_many([good, bad])
-    assert {e.provider for e in events} == {"acme", "beta"}
+    assert {e.provider for e in events} == {"acme"}
     seqs = [r[0] for r in store.conn.execute("SELECT seq FROM events ORDER BY seq")]
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_one_provider_twice_in_a_batch_is_applied_in_order(store: Store) -> None:
+    events = store.apply_many([
+        PollOutcome("acme", T0, snapshot=fixture_snapshot("acme-1-operational.json")),
+        PollOutcome("acme", T0 + timedelta(minutes=1), error="connection refused"),
+        PollOutcome("acme", T0 + timedelta(minutes=2), snapshot=fixture_snapshot("acme-3-incident-identified.json")),
+    ])
+    kinds = [e.kind.value for e in events]
+    assert kinds[0] == "provider.status_changed" and kinds[1:3] == ["provider.unreachable", "provider.recovered"]
+    assert "incident.opened" in kinds and store.get_provider("acme")["status"] == "partial_outage"
 
 
 def test_unfollow_keeps_history(store: Store) -> None:
@@ -267,10 +285,10 @@ def _tables(db: Store) -> dict[str, list[tuple[object, ...]]]:
 def test_first_sights_written_together_are_what_one_by_one_writes(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     with open_store(tmp_path / "batch.db") as batch, open_store(tmp_path / "single.db") as single:
-        real, written = batch._write_first_sights, []
-        monkeypatch.setattr(batch, "_write_first_sights", lambda firsts: written.extend(firsts) or real(firsts))
+        real, written = batch._execute, []
+        monkeypatch.setattr(batch, "_execute", lambda plans: written.append(len(plans)) or real(plans))
         together = batch.apply_many(_first_sight_batch(batch))
-        assert len(written) == 12  # all twelve went together; the unreachable one did not
+        assert written == [13]  # all twelve and the unreachable one, by one set of statements
         one_by_one = [ev for o in _first_sight_batch(single) for ev in single.apply(o)]
         assert _tables(batch) == _tables(single)
         assert len(together) == len(one_by_one) > 12
@@ -284,22 +302,65 @@ def test_first_sights_written_together_are_what_one_by_one_writes(tmp_path: Path
 def test_first_sights_fall_back_to_one_at_a_time_if_writing_them_together_fails(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with open_store(tmp_path / "batch.db") as batch, open_store(tmp_path / "single.db") as single:
-        real = batch._write_first_sights
+        real = batch._execute
 
         tried: list[int] = []
 
-        def half_then_fail(firsts: list[PollOutcome]) -> list:
-            tried.append(len(firsts))
-            real(firsts)  # everything written ... and then rolled back
-            raise sqlite3.OperationalError("disk I/O error")
+        def half_then_fail(plans: list) -> list:
+            tried.append(len(plans))
+            written = real(plans)  # everything written ... and then rolled back
+            if len(plans) > 1:
+                raise sqlite3.OperationalError("disk I/O error")
+            return written
 
-        monkeypatch.setattr(batch, "_write_first_sights", half_then_fail)
+        monkeypatch.setattr(batch, "_execute", half_then_fail)
+        batch.apply_many(_first_sight_batch(batch), on_error=lambda outcome, exc: None)
+        for o in _first_sight_batch(single):
+            single.apply(o)
+        assert tried == [13] + [1] * 13
+        assert _tables(batch) == _tables(single)
+        assert count(batch, "events") == count(single, "events")
+
+
+def _changed_and_unchanged_batch(store: Store, minute: int) -> list[PollOutcome]:
+    """The second and third polls of ``_first_sight_batch``'s providers: pages moved on one
+    fixture (an incident opens, updates, leaves the page), 304s, an error, a recovery."""
+    from aggregator.poll.plan import ParseJob, parse_page
+
+    names = ["acme-1-operational.json", "acme-2-incident-investigating.json", "acme-3-incident-identified.json",
+             "acme-4-resolved-gone.json"]
+    at = T0 + timedelta(minutes=minute)
+    outcomes = []
+    for i in range(12):
+        pid = f"p{i:02d}"
+        if i % 4 == 3:
+            outcomes.append(PollOutcome(pid, at, not_modified=True, next_due_at=3000.0 + i, failures=0))
+            continue
+        if i % 4 == 2 and minute == 1:
+            outcomes.append(PollOutcome(pid, at, error="timed out", next_due_at=3000.0 + i, failures=1))
+            continue
+        body = (FIXTURES / "statuspage" / names[(i + minute) % 4]).read_bytes()
+        page = parse_page(ParseJob("statuspage", {"summary": body}, f"https://p{i}.test", pid, at, first_sight=False))
+        outcomes.append(PollOutcome(pid, at, page=page, fetch_state={"summary": {"url": "u", "hash": f"{minute}"}},
+                                    next_due_at=3000.0 + i, failures=0))
+    outcomes.append(PollOutcome("down", at, not_modified=minute == 2, error=None if minute == 2 else "HTTP 503",
+                                next_due_at=4000.0, failures=0 if minute == 2 else 2))
+    return outcomes
+
+
+def test_changed_unchanged_and_failed_polls_in_one_batch_are_what_one_by_one_writes(tmp_path: Path) -> None:
+    with open_store(tmp_path / "batch.db") as batch, open_store(tmp_path / "single.db") as single:
         batch.apply_many(_first_sight_batch(batch))
         for o in _first_sight_batch(single):
             single.apply(o)
-        assert tried == [12]
-        assert _tables(batch) == _tables(single)
-        assert count(batch, "events") == count(single, "events")
+        for minute in (1, 2):
+            together = batch.apply_many(_changed_and_unchanged_batch(batch, minute))
+            one_by_one = [ev for o in _changed_and_unchanged_batch(single, minute) for ev in single.apply(o)]
+            assert sorted((e.provider, e.kind.value, e.subject_id) for e in together) == sorted(
+                (e.provider, e.kind.value, e.subject_id) for e in one_by_one)
+            assert _tables(batch) == _tables(single)
+        kinds = {row[0] for row in batch.conn.execute("SELECT kind FROM events")}
+        assert {"provider.unreachable", "provider.recovered", "incident.opened", "incident.resolved"} <= kinds
 
 
 def test_status_of_many_providers_prints_one_aligned_line_each(tmp_path: Path,

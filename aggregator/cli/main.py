@@ -6,6 +6,7 @@ fast; the HTTP and parsing stack is imported inside the commands that fetch or p
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -236,7 +237,26 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except sqlite3.Error as exc:
+        # Locked, read-only, full or corrupt: one line naming which (not a traceback).
+        from aggregator.store.faults import describe
+
+        sys.stderr.write(f"upstream: error: {describe(exc, _db_in(argv))}\n")
+        return 1
     return code if isinstance(code, int) else 0
+
+
+def _db_in(argv: list[str] | None) -> Path:
+    """The database a command line names (``--db``, else $UPSTREAM_DB, else the default)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    for index, arg in enumerate(args):
+        if arg == "--db" and index + 1 < len(args):
+            return Path(args[index + 1])
+        if arg.startswith("--db="):
+            return Path(arg[5:])
+    from aggregator.core import default_db_path
+
+    return default_db_path()
 
 
 if __name__ == "__main__":

@@ -10,9 +10,11 @@ import secrets
 
 import sqlite_utils
 
+from aggregator.store.schema import run_script
+
 
 def _notify_v1(db: sqlite_utils.Database) -> None:
-    db.executescript(
+    run_script(db,
         """
         CREATE TABLE notify_meta (
             key TEXT PRIMARY KEY,

@@ -36,5 +36,13 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} is not a usable upstream database ({exc})") from None
+        raise StoreError(_cause(exc, path)) from None
     return conn
+
+
+def _cause(exc: sqlite3.DatabaseError, path: Path) -> str:
+    """Locked, read-only or full is said as such; anything else means the file is not a database."""
+    from aggregator.store.faults import describe
+
+    said = describe(exc, path)
+    return said if "database error:" not in said else f"{path} is not a usable upstream database ({exc})"

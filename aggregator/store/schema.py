@@ -20,7 +20,7 @@ EventHook = Callable[["sqlite_utils.Database", list[Any]], None]
 
 
 def _core_v1(db: sqlite_utils.Database) -> None:
-    db.executescript(
+    run_script(db,
         """
         CREATE TABLE providers (
             id TEXT PRIMARY KEY,
@@ -121,7 +121,8 @@ def _core_v3(db: sqlite_utils.Database) -> None:
     # small updates rewrote the whole wide row and its overflow pages. ``snapshot_hash`` (32
     # bytes) stays in ``providers``: the poller reads it with the schedule and compares it before
     # deciding whether the snapshot itself is needed.
-    # Re-runnable: the connection autocommits, so a crash may stop this between its statements.
+    # Atomic (``migrate`` runs each step in one transaction) and re-runnable as well, as it was
+    # written when migrations ran outside a transaction.
     db.execute("CREATE TABLE IF NOT EXISTS snapshots (provider TEXT PRIMARY KEY "
                "REFERENCES providers(id) ON DELETE CASCADE, snapshot TEXT NOT NULL)")  # latest Snapshot JSON
     if "snapshot" not in {row[1] for row in db.execute("PRAGMA table_info(providers)")}:
@@ -186,17 +187,50 @@ class Subsystem:
 CORE = Subsystem("core", CORE_MIGRATIONS)
 
 
+def run_script(db: sqlite_utils.Database, script: str) -> None:
+    """Run the statements of ``script`` one by one, inside the caller's transaction.
+
+    Not ``executescript``: that commits whatever transaction is open before it starts, so a
+    migration written with it is not atomic (a kill between its statements leaves half of it)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        db.execute(statement)
+
+
 def migrate(db: sqlite_utils.Database, subsystem: str, migrations: Sequence[Migration]) -> int:
-    """Run the migrations of ``subsystem`` that have not run yet, each in its own transaction."""
-    db.execute("CREATE TABLE IF NOT EXISTS schema_versions (subsystem TEXT PRIMARY KEY, version INTEGER NOT NULL)")
-    row = db.execute("SELECT version FROM schema_versions WHERE subsystem = ?", [subsystem]).fetchone()
-    current = row[0] if row else 0
-    if current > len(migrations):
-        raise StoreError(f"database schema for {subsystem!r} is version {current}, newer than this upstream "
-                         f"({len(migrations)}): upgrade upstream")
-    for version, step in enumerate(migrations[current:], start=current + 1):
-        with db.conn:
-            step(db)
-            db.execute("INSERT INTO schema_versions (subsystem, version) VALUES (?, ?) "
-                       "ON CONFLICT (subsystem) DO UPDATE SET version = excluded.version", [subsystem, version])
-    return len(migrations)
+    """Run the migrations of ``subsystem`` that have not run yet, each step in a transaction of its
+    own together with the version it reaches: a kill at any point leaves the database at the
+    version before the step or after it, never between. The version is read under the write lock,
+    so processes opening one new database at once run each step once (the others wait for the lock,
+    then find it done)."""
+    conn = db.conn
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_versions (subsystem TEXT PRIMARY KEY, "
+                         "version INTEGER NOT NULL)")
+            row = conn.execute("SELECT version FROM schema_versions WHERE subsystem = ?", [subsystem]).fetchone()
+            current = row[0] if row else 0
+            if current > len(migrations):
+                raise StoreError(f"database schema for {subsystem!r} is version {current}, newer than this "
+                                 f"upstream ({len(migrations)}): upgrade upstream")
+            if current == len(migrations):
+                conn.execute("COMMIT")
+                return current
+            migrations[current](db)
+            if not conn.in_transaction:
+                raise StoreError(f"migration {current + 1} of {subsystem!r} committed on its own "
+                                 "(use run_script, not executescript)")
+            conn.execute("INSERT INTO schema_versions (subsystem, version) VALUES (?, ?) "
+                         "ON CONFLICT (subsystem) DO UPDATE SET version = excluded.version",
+                         [subsystem, current + 1])
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")

@@ -1,7 +1,10 @@
 """The SQLite store: current state tables plus the append-only ``events`` log of every change.
 
-One provider's poll is applied in one transaction (a savepoint when many are batched), so a crash
-never leaves half a snapshot. WAL mode lets the CLI read while ``upstream watch`` writes. Each
+A batch of polls is applied in one transaction: each poll's rows and events are planned by the
+pure ``aggregator.page.writeplan`` from the state stored now, and the plans of the batch are
+executed together by one set of statements (``Store._execute``), so a crash never leaves half a
+snapshot. Unchanged pages, changed pages and first sights are all plans; nothing here decides
+what a poll means. WAL mode lets the CLI read while ``upstream watch`` writes. Each
 subsystem (core, notify, ...) owns a list of migrations; ``schema_versions`` says which ran.
 
 Read-only query commands use ``aggregator.store.reader`` instead, which needs neither pydantic nor
@@ -13,7 +16,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,38 +24,27 @@ import orjson
 import sqlite_utils
 
 from aggregator.errors import StoreError
-from aggregator.page.diff import Notice, diff, vanished_notices
+from aggregator.page.diff import vanished_notices
 from aggregator.page.model import Event, Incident, Maintenance, Snapshot
-from aggregator.page.parts import PageParts
-from aggregator.page.serialize import NoticeRows, ParsedPage, notice_rows, prepare, snapshot_hash
+from aggregator.page.serialize import snapshot_hash
 from aggregator.page.vocab import EventKind
 from aggregator.page.vocab import iso_z as iso
+from aggregator.page.writeplan import (
+    PollOutcome,
+    StoredHead,
+    StoredPage,
+    WritePlan,
+    needs_stored_page,
+    page_of,
+    plan_write,
+    reschedule_plan,
+)
 from aggregator.store.connect import connect
 from aggregator.store.schema import CORE, Subsystem, migrate
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-# ------------------------------------------------------------------------------------------------
-# Schema
-# ------------------------------------------------------------------------------------------------
-
-@dataclass
-class PollOutcome:
-    """What one poll of one provider produced, ready to be applied by the single writer."""
-
-    provider: str
-    observed_at: datetime
-    snapshot: Snapshot | None = None
-    error: str | None = None
-    not_modified: bool = False
-    fetch_state: dict[str, Any] | None = None
-    history: dict[str, Notice] = field(default_factory=dict)
-    page: ParsedPage | None = None  # the snapshot as parsed for the writer (else built from ``snapshot``)
-    next_due_at: float | None = None
-    failures: int | None = None
 
 
 class Store:
@@ -71,7 +62,9 @@ class Store:
             for subsystem in self.subsystems:
                 migrate(self.db, subsystem.name, subsystem.migrations)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} is not a usable upstream database ({exc})") from None
+            from aggregator.store.connect import _cause
+
+            raise StoreError(_cause(exc, self.path)) from None
         # Subsystems' hooks run inside the apply transaction (e.g. the notification outbox).
         self.event_hooks = [sub.event_hook for sub in self.subsystems if sub.event_hook]
 
@@ -217,105 +210,126 @@ class Store:
     # --- applying polls ------------------------------------------------------------------------
     def apply(self, outcome: PollOutcome) -> list[Event]:
         """Apply one provider's poll in its own transaction; returns the events recorded."""
-        with self.transaction():
-            return self._apply(outcome)
+        return self.apply_many([outcome])
 
     def apply_many(self, outcomes: Sequence[PollOutcome],
                    on_error: Callable[[PollOutcome, Exception], None] | None = None) -> list[Event]:
-        """Apply many polls in one transaction; each provider in a savepoint of its own, so one
-        provider's failure rolls back only that provider, never leaving it half-applied.
+        """Apply many polls in one transaction: each becomes a ``WritePlan`` (``aggregator.page.writeplan``,
+        from the state stored now) and all plans are executed together in one savepoint.
 
-        Without ``on_error`` such a failure is raised (and the whole batch rolled back); with it,
-        the failure is reported, that provider keeps its previous state (only its schedule moves
-        on, so a poison page is not retried in a loop) and the others are committed."""
+        Without ``on_error`` any failure is raised (and the whole batch rolled back). With it, a
+        failed batch is executed again one plan at a time, each in a savepoint of its own: a
+        provider that fails is reported, keeps its previous state (only its schedule moves on, so
+        a poison page is not retried in a loop) and the others are committed."""
         events: list[Event] = []
         with self.transaction():
-            outcomes = self._apply_unchanged(outcomes)
-            outcomes = self._apply_first_sights(outcomes, events)
-            for outcome in outcomes:
-                self.conn.execute("SAVEPOINT provider_poll")
-                try:
-                    events.extend(self._apply(outcome))
-                except Exception as exc:
-                    self.conn.execute("ROLLBACK TO provider_poll")
-                    self.conn.execute("RELEASE provider_poll")
-                    if on_error is None:
-                        raise
-                    on_error(outcome, exc)
-                    self._reschedule_only(outcome)
-                    continue
-                self.conn.execute("RELEASE provider_poll")
+            for segment in _distinct_runs(outcomes):
+                events.extend(self._apply_segment(segment, on_error))
         return events
 
-    def _apply_unchanged(self, outcomes: Sequence[PollOutcome]) -> Sequence[PollOutcome]:
-        """Write the outcomes that change nothing but times and schedule (a 304 or an identical
-        body from a reachable provider) in one statement; returns the others, for ``_apply``.
-
-        Each row is one UPDATE, atomic on its own, with exactly what ``_apply`` would write."""
-        quiet = [o for o in outcomes if o.not_modified and o.error is None and o.snapshot is None
-                 and o.fetch_state is None and o.next_due_at is not None and o.failures is not None]
-        if len(quiet) < 2:
-            return outcomes
-        ids = orjson.dumps([o.provider for o in quiet]).decode()
-        reachable = {r[0] for r in self.conn.execute(
-            "SELECT id FROM providers WHERE reachable = 1 AND id IN (SELECT value FROM json_each(?))", [ids])}
-        fast = [o for o in quiet if o.provider in reachable]
-        self.conn.executemany(
-            "UPDATE providers SET last_polled_at = ?, next_due_at = ?, failures = ?, reachable = 1, "
-            "last_error = NULL, last_success_at = ? WHERE id = ?",
-            [(now, o.next_due_at, o.failures, now, o.provider) for o in fast for now in [iso(o.observed_at)]])
-        done = {id(o) for o in fast}
-        return [o for o in outcomes if id(o) not in done]
-
-    def _apply_first_sights(self, outcomes: Sequence[PollOutcome], events: list[Event]) -> Sequence[PollOutcome]:
-        """Write the first sights of a batch (pages parsed where they were fetched, of providers
-        never stored and reachable so far) in a few statements for all of them; returns the
-        others, for ``_apply``. What each provider gets is what ``_apply`` would write for it.
-
-        All of them are written in one savepoint: if any statement fails, none is, and each goes
-        through ``_apply`` (in a savepoint of its own) instead."""
-        candidates = [o for o in outcomes if o.error is None and o.page is not None and o.page.first_sight
-                      and not o.history and o.next_due_at is not None and o.failures is not None]
-        if len(candidates) < 2:
-            return outcomes
-        ids = orjson.dumps([o.provider for o in candidates]).decode()
-        never_stored = {r[0] for r in self.conn.execute(
-            "SELECT id FROM providers WHERE snapshot_hash IS NULL AND reachable = 1 "
-            "AND id IN (SELECT value FROM json_each(?))", [ids])}
-        firsts = [o for o in candidates if o.provider in never_stored]
-        if len(firsts) < 2:
-            return outcomes
-        self.conn.execute("SAVEPOINT first_sights")
+    def _apply_segment(self, outcomes: Sequence[PollOutcome],
+                       on_error: Callable[[PollOutcome, Exception], None] | None) -> list[Event]:
+        planned = self._plan(outcomes, on_error)
+        self.conn.execute("SAVEPOINT poll_batch")
         try:
-            written = self._write_first_sights(firsts)
-        except Exception:  # noqa: BLE001 - each is then applied on its own, and fails on its own
-            self.conn.execute("ROLLBACK TO first_sights")
-            self.conn.execute("RELEASE first_sights")
-            return outcomes
-        self.conn.execute("RELEASE first_sights")
-        events.extend(written)
-        done = {id(o) for o in firsts}
-        return [o for o in outcomes if id(o) not in done]
+            events = self._execute([plan for _, plan in planned])
+        except Exception:
+            self.conn.execute("ROLLBACK TO poll_batch")
+            self.conn.execute("RELEASE poll_batch")
+            if on_error is None:
+                raise
+            return self._execute_one_by_one(planned, on_error)
+        self.conn.execute("RELEASE poll_batch")
+        return events
 
-    def _write_first_sights(self, firsts: list[PollOutcome]) -> list[Event]:
-        pages = [(o, o.page) for o in firsts if o.page is not None]
-        self.conn.executemany("INSERT INTO snapshots (provider, snapshot) VALUES (?, ?)",
-                              [(o.provider, page.json) for o, page in pages])
-        notices = [rows for _, page in pages for rows in page.notice_rows]
+    def _plan(self, outcomes: Sequence[PollOutcome],
+              on_error: Callable[[PollOutcome, Exception], None] | None) -> list[tuple[PollOutcome, WritePlan]]:
+        """Each outcome's plan, from what is stored now: one query for the small rows of all of
+        them, two more for the snapshots and open notices of those whose page changed."""
+        ids = orjson.dumps([o.provider for o in outcomes]).decode()
+        heads = {pid: StoredHead(stored_hash, bool(reachable), name) for pid, stored_hash, reachable, name in
+                 self.conn.execute("SELECT id, snapshot_hash, reachable, name FROM providers "
+                                   "WHERE id IN (SELECT value FROM json_each(?))", [ids])}
+        pages = []
+        changed = []
+        for outcome in outcomes:
+            head = heads.get(outcome.provider)
+            if head is None:
+                continue  # unfollowed while the poll ran
+            page = page_of(outcome, head)
+            pages.append((outcome, head, page))
+            if needs_stored_page(page, head):
+                changed.append((outcome, head))
+        stored = self._stored_pages(changed) if changed else {}
+        planned: list[tuple[PollOutcome, WritePlan]] = []
+        for outcome, head, page in pages:
+            try:
+                planned.append((outcome, plan_write(outcome, head, page, stored.get(outcome.provider))))
+            except Exception as exc:
+                if on_error is None:
+                    raise
+                on_error(outcome, exc)
+                planned.append((outcome, reschedule_plan(outcome)))
+        return planned
+
+    def _stored_pages(self, changed: list[tuple[PollOutcome, StoredHead]]) -> dict[str, StoredPage]:
+        if not changed:
+            return {}
+        stored = {o.provider: StoredPage(None, []) for o, _ in changed}
+        # No stored hash: nothing was ever stored for this provider (the snapshot and its hash
+        # are written together), so there is no snapshot to read.
+        with_snapshot = [o.provider for o, head in changed if head.snapshot_hash]
+        if with_snapshot:
+            for pid, snapshot_json in self.conn.execute(
+                    "SELECT provider, snapshot FROM snapshots WHERE provider IN (SELECT value FROM json_each(?))",
+                    [orjson.dumps(with_snapshot).decode()]):
+                stored[pid].snapshot_json = snapshot_json
+        for pid, notice_id, kind in self.conn.execute(
+                "SELECT provider, id, kind FROM incidents WHERE is_open = 1 "
+                "AND provider IN (SELECT value FROM json_each(?))", [orjson.dumps(list(stored)).decode()]):
+            stored[pid].open_notices.append((notice_id, kind))
+        return stored
+
+    def _execute_one_by_one(self, planned: list[tuple[PollOutcome, WritePlan]],
+                            on_error: Callable[[PollOutcome, Exception], None]) -> list[Event]:
+        events: list[Event] = []
+        for outcome, plan in planned:
+            self.conn.execute("SAVEPOINT provider_poll")
+            try:
+                events.extend(self._execute([plan]))
+            except Exception as exc:
+                self.conn.execute("ROLLBACK TO provider_poll")
+                on_error(outcome, exc)
+                self._execute([reschedule_plan(outcome)])
+            self.conn.execute("RELEASE provider_poll")
+        return events
+
+    def _execute(self, plans: list[WritePlan]) -> list[Event]:
+        """The one write path: the statements of ``plans``, each kind of row for all of them at once."""
+        by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for plan in plans:
+            by_columns.setdefault(tuple(plan.provider_columns), []).append(
+                (*plan.provider_columns.values(), plan.provider))
+        for columns, rows in by_columns.items():
+            assignments = ", ".join(f"{column} = ?" for column in columns)
+            self.conn.executemany(f"UPDATE providers SET {assignments} WHERE id = ?", rows)
+        snapshots = [(plan.provider, plan.snapshot_json) for plan in plans if plan.snapshot_json is not None]
+        if snapshots:
+            self.conn.executemany("INSERT INTO snapshots (provider, snapshot) VALUES (?, ?) "
+                                  "ON CONFLICT (provider) DO UPDATE SET snapshot = excluded.snapshot", snapshots)
+        notices = [rows for plan in plans for rows in plan.notice_rows]
         if notices:
             self.conn.executemany(_INSERT_INCIDENT, [incident for incident, _ in notices])
-            updates = [u for _, rows in notices for u in rows]
+            updates = [update for _, rows in notices for update in rows]
             if updates:
                 self.conn.executemany(_INSERT_UPDATE, updates)
-        self.conn.executemany(
-            "UPDATE providers SET last_polled_at = ?, fetch_state = coalesce(?, fetch_state), next_due_at = ?, "
-            "failures = ?, reachable = 1, "
-            "last_error = NULL, last_success_at = ?, snapshot_hash = ?, status = ?, raw_status = ?, "
-            "description = ?, page_id = ?, last_changed_at = ? WHERE id = ?",
-            [(now, orjson.dumps(o.fetch_state).decode() if o.fetch_state is not None else None, o.next_due_at,
-              o.failures, now, page.content_hash, page.status, page.raw_status, page.description, page.page_id, now,
-              o.provider) for o, page in pages for now in [iso(o.observed_at)]])
-        events = [ev for _, page in pages for ev in page.first_sight or ()]
+        closed = [row for plan in plans for row in plan.closed_notices]
+        if closed:
+            self.conn.executemany("UPDATE incidents SET is_open = 0, status = ?, resolved_at = coalesce("
+                                  "resolved_at, ?), last_seen_at = ? WHERE provider = ? AND id = ?", closed)
+        events = [ev for plan in plans for ev in plan.events]
+        if not events:
+            return events
         self.conn.executemany(_INSERT_EVENT, [_event_row(ev) for ev in events])
         # One writer, one transaction: the rows just inserted took the next numbers in order.
         last = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()[0]
@@ -325,112 +339,20 @@ class Store:
             hook(self.db, events)
         return events
 
-    def _reschedule_only(self, outcome: PollOutcome) -> None:
-        sets: dict[str, Any] = {"last_polled_at": iso(outcome.observed_at)}
-        if outcome.next_due_at is not None:
-            sets["next_due_at"] = outcome.next_due_at
-        if outcome.failures is not None:
-            sets["failures"] = outcome.failures
-        self._update_provider(outcome.provider, sets)
 
-    def _apply(self, outcome: PollOutcome) -> list[Event]:
-        # The stored snapshot (large) is read only when the new one differs from it.
-        row = self.conn.execute(
-            "SELECT snapshot_hash, reachable, name FROM providers WHERE id = ?",
-            [outcome.provider]).fetchone()
-        if row is None:
-            return []  # unfollowed while the poll ran
-        stored_hash, reachable, name = row
-        now = iso(outcome.observed_at)
-        events: list[Event] = []
-        sets: dict[str, Any] = {"last_polled_at": now}
-        if outcome.fetch_state is not None:
-            sets["fetch_state"] = orjson.dumps(outcome.fetch_state).decode()
-        if outcome.next_due_at is not None:
-            sets["next_due_at"] = outcome.next_due_at
-        if outcome.failures is not None:
-            sets["failures"] = outcome.failures
-
-        if outcome.error is not None:
-            sets["last_error"] = outcome.error
-            if reachable:
-                events.append(Event(kind=EventKind.provider_unreachable, provider=outcome.provider,
-                                    subject_id=outcome.provider, subject_name=name, old="reachable",
-                                    new="unreachable", observed_at=outcome.observed_at,
-                                    detail={"reason": outcome.error}))
-            sets["reachable"] = 0
-            self._update_provider(outcome.provider, sets)
-            self._append(events)
-            return events
-
-        if not reachable:
-            events.append(Event(kind=EventKind.provider_recovered, provider=outcome.provider,
-                                subject_id=outcome.provider, subject_name=name, old="unreachable",
-                                new="reachable", observed_at=outcome.observed_at))
-        sets.update(reachable=1, last_error=None, last_success_at=now)
-
-        page = outcome.page
-        if page is None and outcome.snapshot is not None:
-            page = prepare(PageParts.from_snapshot(outcome.snapshot), outcome.provider, outcome.observed_at,
-                           first_sight=not stored_hash)
-        if page is not None and page.content_hash != stored_hash:
-            # No stored hash: nothing was ever stored for this provider (the snapshot and its hash
-            # are written together), so this is the first sight and there is nothing to read.
-            stored_row = self.conn.execute("SELECT snapshot FROM snapshots WHERE provider = ?",
-                                           [outcome.provider]).fetchone() if stored_hash else None
-            if stored_row is None and page.first_sight is not None:
-                changes = page.first_sight  # computed where the page was parsed
-            else:
-                previous = Snapshot.model_validate_json(stored_row[0]) if stored_row else None
-                changes = diff(previous, page.model(), outcome.observed_at, outcome.history)
-            events.extend(changes)
-            self._write_notices(outcome.provider, page, now, outcome.history)
-            self.conn.execute("INSERT INTO snapshots (provider, snapshot) VALUES (?, ?) "
-                              "ON CONFLICT (provider) DO UPDATE SET snapshot = excluded.snapshot",
-                              [outcome.provider, page.json])
-            sets.update(snapshot_hash=page.content_hash, status=page.status, raw_status=page.raw_status,
-                        description=page.description, page_id=page.page_id)
-            if changes:
-                sets["last_changed_at"] = now
-        self._update_provider(outcome.provider, sets)
-        self._append(events)
-        return events
-
-    def _update_provider(self, provider: str, sets: dict[str, Any]) -> None:
-        assignments = ", ".join(f"{k} = ?" for k in sets)
-        self.conn.execute(f"UPDATE providers SET {assignments} WHERE id = ?", [*sets.values(), provider])
-
-    def _append(self, events: list[Event]) -> None:
-        if not events:
-            return
-        for ev in events:
-            ev.seq = self.conn.execute(_INSERT_EVENT, _event_row(ev)).lastrowid
-        for hook in self.event_hooks:
-            hook(self.db, events)
-
-    def _write_notices(self, provider: str, page: ParsedPage, now: str | None, history: dict[str, Notice]) -> None:
-        for rows in page.notice_rows:
-            self._upsert_notice_rows(rows)
-        # Open notices that left the current view are closed, with what history says where known.
-        open_rows = self.conn.execute("SELECT id, kind FROM incidents WHERE provider = ? AND is_open = 1",
-                                      [provider]).fetchall()
-        for notice_id, kind in open_rows:
-            if notice_id in page.notice_ids:
-                continue
-            ended = history.get(notice_id)
-            if ended is not None and not ended.is_open:
-                self._upsert_notice_rows(notice_rows(provider, ended, now))
-            else:
-                closed = "resolved" if kind == "incident" else "completed"
-                self.conn.execute("UPDATE incidents SET is_open = 0, status = ?, resolved_at = coalesce("
-                                  "resolved_at, ?), last_seen_at = ? WHERE provider = ? AND id = ?",
-                                  [closed, now, now, provider, notice_id])
-
-    def _upsert_notice_rows(self, rows: NoticeRows) -> None:
-        incident, updates = rows
-        self.conn.execute(_INSERT_INCIDENT, incident)
-        if updates:
-            self.conn.executemany(_INSERT_UPDATE, updates)
+def _distinct_runs(outcomes: Sequence[PollOutcome]) -> Iterator[Sequence[PollOutcome]]:
+    """``outcomes`` cut where a provider comes again: each run is planned from one read of the
+    stored state, which a provider's earlier outcome in the same run would make stale."""
+    seen: set[str] = set()
+    start = 0
+    for index, outcome in enumerate(outcomes):
+        if outcome.provider in seen:
+            yield outcomes[start:index]
+            seen.clear()
+            start = index
+        seen.add(outcome.provider)
+    if start < len(outcomes):
+        yield outcomes[start:]
 
 
 _INSERT_EVENT = ("INSERT INTO events (kind, provider, subject_id, subject_name, old, new, observed_at, occurred_at, "
