@@ -128,7 +128,7 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
                     stats.cycles += 1
                     stats.lags.extend(poller.report.lags)
                     poller.report.lags.clear()
-            elif not poller.in_flight and not poller.queued and not poller.ready:
+            elif not poller.pending() and not poller.ready:
                 break
             if poller.due_to_flush():
                 await poller.flush()
@@ -138,11 +138,11 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
                 delivered_upto = stats.total_events
                 next_delivery = await _deliver(deliver_fn, store, clock, log)
             if time.monotonic() - last_summary >= settings.summary_every:
-                log(stats.line(len(poller.in_flight) + len(poller.queued), time.monotonic() - last_summary))
+                log(stats.line(poller.pending(), time.monotonic() - last_summary))
                 stats.reset()
                 last_summary = time.monotonic()
             cycles_done = max_cycles is not None and stats.cycles >= max_cycles
-            if cycles_done and not poller.in_flight and not poller.queued and not poller.ready:
+            if cycles_done and not poller.pending() and not poller.ready:
                 break
             await _sleep(poller, store, clock, stop, cycles_done, next_delivery)
         if stop.is_set():
