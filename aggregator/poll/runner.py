@@ -85,6 +85,7 @@ class Poller:
                               on_outcome=self._finished, clock=clock, rng=self.rng, held_back=self._writer_behind)
         self.window = self.local.window
         self.ready: list[PollOutcome] = []
+        self._ready_ids: set[str] = set()
         self.report = PollReport()
         self._oldest_ready = 0.0
         self._wake = asyncio.Event()
@@ -205,6 +206,7 @@ class Poller:
         if first:
             self._oldest_ready = time.monotonic()
         self.ready.append(outcome)
+        self._ready_ids.add(outcome.provider)
         # Wake the writer's loop only when it has something new to decide: the first outcome of
         # a batch (to start the batch clock), a full batch, or the last poll done.
         if first or len(self.ready) >= self.batch_size or not self.pending():
@@ -236,6 +238,7 @@ class Poller:
 
         writer = self._writer()
         self.writing.update(o.provider for o in batch)
+        self._ready_ids.difference_update(o.provider for o in batch)
         try:
             events = await asyncio.get_running_loop().run_in_executor(self._executor, writer.apply_many, batch,
                                                                       failed)
@@ -262,6 +265,11 @@ class Poller:
 
     def busy_set(self) -> set[str]:
         return set(self.busy())
+
+    def is_busy(self, pid: str) -> bool:
+        """``pid in busy()``, without building the list."""
+        return (pid in self.local.queued or pid in self.local.tasks or pid in self.remote or pid in self.queued
+                or pid in self.writing or pid in self._ready_ids)
 
     async def shutdown(self) -> None:
         """Stop what is still running (it stays due), write what is in hand, release everything."""
