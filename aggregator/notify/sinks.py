@@ -29,7 +29,7 @@ from aggregator.notify.render import render
 from aggregator.notify.subscriptions import Subscription
 
 USER_AGENT = "upstream/0.1 (status-page aggregator; notifications)"
-WEBHOOK_TIMEOUT = 10.0
+WEBHOOK_TIMEOUT = float(os.environ.get("UPSTREAM_WEBHOOK_TIMEOUT") or 10.0)  # seconds per request
 COMMAND_TIMEOUT = 30.0
 _ERROR_CHARS = 300
 

@@ -133,6 +133,7 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
     # due, and every DELIVERY_EVERY seconds for what other processes (upstream poll) queued.
     next_delivery = 0.0 if deliver_fn is not None else math.inf
     delivered_upto = 0  # stats.total_events at the last delivery
+    delivering: asyncio.Task[float] | None = None
     far_checked = -math.inf
     far_ahead = math.inf
     looked_at: float | None = None  # clock() at the last tick that read what fell due
@@ -159,10 +160,16 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
                 await poller.flush()
                 written, poller.report = poller.report, PollReport()  # a daemon keeps counters, not events
                 stats.lags.extend(written.lags)
-            if deliver_fn is not None and not poller.ready and (clock() >= next_delivery
-                                                                or stats.total_events > delivered_upto):
+            # Delivery runs beside polling, never inside this loop: a receiver that hangs holds
+            # its own task (until its subscription's circuit breaker pauses it), not the polls.
+            if delivering is not None and delivering.done():
+                next_delivery = delivering.result()
+                delivering = None
+            if deliver_fn is not None and delivering is None and (clock() >= next_delivery
+                                                                  or stats.total_events > delivered_upto):
                 delivered_upto = stats.total_events
-                next_delivery = await _deliver(deliver_fn, store, clock, log)
+                next_delivery = math.inf  # until this delivery says when the next is due
+                delivering = asyncio.create_task(_deliver(deliver_fn, store, clock, log), name="upstream-delivery")
             if time.monotonic() - last_summary >= settings.summary_every:
                 log(stats.line(poller.pending(), time.monotonic() - last_summary))
                 stats.reset()
@@ -172,15 +179,25 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
                 break
             await _sleep(poller, store, clock, stop, cycles_done, next_delivery, far_ahead)
         if stop.is_set():
+            if delivering is not None:
+                delivering.cancel()  # a send in flight is recorded as interrupted: pending again
             await poller.cancel()
         else:
             await poller.drain()
         if poller.ready:
             await poller.flush()
         stats.lags.extend(poller.report.lags)
+        if delivering is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivering
+            delivering = None
         if deliver_fn is not None and stats.total_events > delivered_upto and not stop.is_set():
             await _deliver(deliver_fn, store, clock, log)
     finally:
+        if delivering is not None and not delivering.done():
+            delivering.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await delivering
         try:
             await poller.shutdown()
         finally:
