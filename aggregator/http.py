@@ -49,6 +49,7 @@ class FetchResult:
     final_url: str | None = None
     error: str | None = None
     elapsed: float = 0.0
+    sent_at: float | None = None  # time.perf_counter() when the request passed the client's caps
     _hash: str | None = None
     peer: str | None = None  # the address the answer came from (the last hop's)
 
@@ -384,6 +385,7 @@ class HttpClient:
             headers["If-Modified-Since"] = last_modified
         result = FetchResult(url=url)
         deadline = self.timeout * 2
+        sent_at: float | None = None
         try:
             host = _URL_HOSTS.get(url)
             if host is None:
@@ -394,6 +396,7 @@ class HttpClient:
             # The host's gate first: a request queued behind a busy host holds no global slot.
             async with self._host_gate(host), self._global:
                 self._in_flight[host] = self._in_flight.get(host, 0) + 1
+                sent_at = time.perf_counter()
                 try:
                     if self.transport is None:  # aiohttp's own total timeout bounds every hop
                         result = await self._get_native(url, headers)
@@ -413,6 +416,7 @@ class HttpClient:
         finally:
             CURRENT_HOP.reset(hop)
         result.elapsed = time.perf_counter() - started
+        result.sent_at = sent_at
         return result
 
     async def _follow(self, url: str, headers: dict[str, str], first: FetchResult | None = None) -> FetchResult:

@@ -1,7 +1,11 @@
 """A loopback HTTP server farm of N synthetic status pages, for the benchmarks.
 
-Each provider ``i`` lives under ``/p/<i>/`` on one of several ports of 127.0.0.1 (so that
-per-host concurrency caps, keyed by host:port, behave as they would across many vendors).
+Each provider ``i`` lives under ``/p/<i>/`` on one of the farm's hosts. Two shapes, as in the
+world: ``many`` spreads the pages over 250 loopback addresses (127.0.0.2-127.0.0.251, one port),
+a few to hundreds of pages each (host ``h`` of ``H`` holds a share that falls off with ``h``, as
+vendors' pages do across hosting platforms); ``one`` puts every page on one host:port (a vendor
+hosting thousands of pages, a test farm behind one server). The per-host cap of a poller counts
+host:port, so the two shapes test both sides of it.
 Most are Atlassian Statuspage summaries of realistic size and shape (tens of components,
 groups, now and then an open incident with updates or a scheduled maintenance); some are
 incident.io's Statuspage-compatible API and some are Atom feeds.
@@ -216,7 +220,7 @@ def atom_feed(i: int, base_url: str, version: int) -> bytes:
 # The server process
 # ------------------------------------------------------------------------------------------------
 
-def _serve(ports: list[int], n: int, fail_share: float, change_share: float, ready: Any) -> None:
+def _serve(hosts: list[tuple[str, int]], n: int, fail_share: float, change_share: float, ready: Any) -> None:
     import asyncio
 
     try:
@@ -232,7 +236,8 @@ def _serve(ports: list[int], n: int, fail_share: float, change_share: float, rea
     stats = {"requests": 0, "not_modified": 0, "connections": 0}
 
     def base_of(i: int) -> str:
-        return f"http://127.0.0.1:{ports[i % len(ports)]}/p/{i}"
+        address, port = hosts[host_of(i, len(hosts))]
+        return f"http://{address}:{port}/p/{i}"
 
     def render(i: int, tail: str) -> tuple[bytes, str, str, str] | None:
         key = (i, tail)
@@ -371,8 +376,8 @@ def _serve(ports: list[int], n: int, fail_share: float, change_share: float, rea
         for i in range(n):
             prerender(i)
         loop = asyncio.get_running_loop()
-        for port in ports:
-            await loop.create_server(Connection, "127.0.0.1", port, backlog=2048, reuse_address=True)
+        for address, port in hosts:
+            await loop.create_server(Connection, address, port, backlog=2048, reuse_address=True)
         ready.set()
         await asyncio.Event().wait()
 
@@ -383,31 +388,48 @@ REASONS = {200: "OK", 304: "Not Modified", 404: "Not Found", 405: "Method Not Al
            500: "Internal Server Error", 503: "Service Unavailable"}
 
 
-def free_ports(count: int) -> list[int]:
-    socks = []
-    for _ in range(count):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
+def host_of(i: int, hosts: int) -> int:
+    """Which of ``hosts`` hosts page ``i`` lives on: host 0 holds the most, the last ones a few."""
+    if hosts == 1:
+        return 0
+    u = int.from_bytes(hashlib.blake2b(f"host{i}".encode(), digest_size=4).digest(), "big") / 2**32
+    return min(hosts - 1, int(hosts * u * u))
+
+
+def free_port(address: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((address, 0))
+        return s.getsockname()[1]
+
+
+SHAPES = ("many", "one")
 
 
 class Farm:
-    """``with Farm(n) as farm: farm.providers -> [(id, platform, url)]; farm.set_round(1)``."""
+    """``with Farm(n, shape="many") as farm: farm.providers -> [(id, platform, url)]; farm.set_round(1)``."""
 
-    def __init__(self, n: int, *, ports: int = 20, fail_share: float = 0.02, change_share: float = 0.1) -> None:
+    def __init__(self, n: int, *, shape: str = "many", fail_share: float = 0.02, change_share: float = 0.1) -> None:
+        if shape not in SHAPES:
+            raise ValueError(f"shape must be one of {SHAPES}")
         self.n = n
-        self.ports = free_ports(ports)
+        self.shape = shape
+        port = free_port()
+        addresses = [f"127.0.0.{k}" for k in range(2, 252)] if shape == "many" else ["127.0.0.1"]
+        self.hosts = [(address, port) for address in addresses]
         self.fail_share = fail_share
         self.change_share = change_share
         self._proc: mp.Process | None = None
 
     def url(self, i: int) -> str:
-        base = f"http://127.0.0.1:{self.ports[i % len(self.ports)]}/p/{i}"
+        address, port = self.hosts[host_of(i, len(self.hosts))]
+        base = f"http://{address}:{port}/p/{i}"
         return f"{base}/feed.atom" if platform_of(i) == "feed" else base
+
+    def pages_per_host(self) -> list[int]:
+        counts = [0] * len(self.hosts)
+        for i in range(self.n):
+            counts[host_of(i, len(self.hosts))] += 1
+        return counts
 
     @property
     def providers(self) -> list[tuple[str, str, str]]:
@@ -421,15 +443,21 @@ class Farm:
     def start(self) -> Farm:
         ctx = mp.get_context("spawn")
         ready = ctx.Event()
-        self._proc = ctx.Process(target=_serve, args=(self.ports, self.n, self.fail_share, self.change_share, ready),
+        self._proc = ctx.Process(target=_serve, args=(self.hosts, self.n, self.fail_share, self.change_share, ready),
                                  daemon=True)
         self._proc.start()
-        if not ready.wait(60):
+        if not ready.wait(120):
             raise RuntimeError("farm did not start")
         return self
 
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None and self._proc.pid is not None
+        return self._proc.pid
+
     def set_round(self, rnd: int) -> dict[str, Any]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.ports[0]}/_control?round={rnd}", timeout=60) as resp:
+        address, port = self.hosts[0]
+        with urllib.request.urlopen(f"http://{address}:{port}/_control?round={rnd}", timeout=60) as resp:
             return orjson.loads(resp.read())
 
     def stop(self) -> None:

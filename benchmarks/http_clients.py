@@ -112,7 +112,7 @@ def main() -> None:
     args = parser.parse_args()
     loops = ["asyncio", "uvloop"] if args.loop == "both" else [args.loop]
     names = args.clients.split(",")
-    with Farm(args.pages, ports=1, fail_share=0.0) as farm:
+    with Farm(args.pages, shape="one", fail_share=0.0) as farm:
         urls = farm.fetch_urls()
         print(f"loopback, {args.pages} synthetic pages (Statuspage summaries, mean ~10 KB, and feeds), one server "
               f"process; {args.requests} GETs per client and round at {args.concurrency} concurrent connections, "

@@ -4,10 +4,13 @@ worker's polls taken back, and no worker left behind by a killed or stopped ``wa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
+import threading
 import time
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -185,3 +188,76 @@ def test_watch_leaves_no_worker_behind(tmp_path: Path, how: str) -> None:
     if how == "SIGTERM":
         assert code == 0 and "Traceback" not in log.read_text()
     check_database_whole(db)
+
+
+def _socket_owners(pids: list[int]) -> dict[str, int]:
+    """Socket inode -> the process (of ``pids``) holding it."""
+    owners = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        owners[target[8:-1]] = pid
+    return owners
+
+
+def _inode_of_client(client_port: int, server_port: int) -> str | None:
+    """The inode of the loopback TCP socket whose local port is ``client_port`` (per /proc/net/tcp)."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = fields[1].split(":"), fields[2].split(":")
+        if int(local[1], 16) == client_port and int(remote[1], 16) == server_port:
+            return fields[9]
+    return None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs /proc/net/tcp")
+def test_one_hosts_pages_are_spread_over_the_workers_within_the_per_host_cap(tmp_path: Path) -> None:
+    """Counted at the server: requests to one host come from more than one worker process, and never
+    more than ``per_host`` of them are in flight at once."""
+    per_host, pages = 4, 160
+    lock = threading.Lock()
+    in_flight = 0
+    most = 0
+    senders: dict[int, int] = {}  # worker pid -> requests it sent
+    body = (SP / PAGES[0]).read_bytes()
+
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        nonlocal in_flight, most
+        with lock:
+            in_flight += 1
+            most = max(most, in_flight)
+        try:
+            inode = _inode_of_client(handler.client_address[1], handler.server.server_address[1])
+            owner = _socket_owners(worker_pids()).get(inode or "")
+            with lock:
+                senders[owner or 0] = senders.get(owner or 0, 0) + 1
+            time.sleep(0.02)  # long enough for requests to overlap if the cap let them
+        finally:
+            with lock:
+                in_flight -= 1
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    db = tmp_path / "up.db"
+    with LoopbackServer() as server:
+        for i in range(pages):
+            server.set(f"/p{i}/api/v2/summary.json", handler=answer)
+        with open_store(db) as store:
+            for i in range(pages):
+                store.add_provider(f"p{i:03d}", name=f"P{i}", url=server.url(f"/p{i}"), platform="statuspage")
+            report = asyncio.run(poll_once(store, settings=PollSettings(poll_processes=2, per_host=per_host),
+                                           workers_from=OFFLOAD_MIN))
+    assert report.polled == pages and not report.unreachable and not report.internal_errors
+    assert sum(senders.values()) == pages
+    workers = set(worker_pids())
+    assert len(workers) == 2 and senders.get(0, 0) == 0, senders  # every request came from a worker
+    assert all(senders.get(pid, 0) >= pages // 4 for pid in workers), senders  # both took a fair part
+    assert most <= per_host, most
+    assert most == per_host  # the cap is used, not just respected

@@ -127,7 +127,8 @@ def list_command(ctx: typer.Context,
     for s in subs:
         c = counts.get(s.id, {})
         table.add_row(str(s.id), escape(s.name or ""), s.sink, escape(s.display), escape(s.filters.describe()),
-                      "[yellow]paused[/]" if s.paused else "active", str(c.get("pending", 0) + c.get("sending", 0)),
+                      ("[yellow]paused[/]" + (f" by the {escape(s.paused_reason.split(':')[0])}" if s.paused_reason else ""))
+                      if s.paused else "active", str(c.get("pending", 0) + c.get("sending", 0)),
                       str(c.get("failed", 0)), str(c.get("delivered", 0)))
     cli.console().print(table)
 

@@ -88,6 +88,7 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
     interrupted: int = 0  # earlier sends whose outcome was never recorded: sent again
+    paused: list[int] = field(default_factory=list)  # subscriptions the circuit breaker paused
     results: list[AttemptResult] = field(default_factory=list)
     next_due: datetime | None = None
     seconds: float = 0.0
@@ -97,6 +98,8 @@ class DeliveryReport:
                 f"failed {self.failed}")
         if self.interrupted:
             text += f" (resumed {self.interrupted} interrupted)"
+        if self.paused:
+            text += f"; paused by the circuit breaker (sends kept timing out): {', '.join(f'#{i}' for i in self.paused)}"
         return text + f" in {self.seconds:.2f}s"
 
 
@@ -244,6 +247,36 @@ async def deliver_pending(store: Any, *, now: datetime | None = None, limit: int
     return report
 
 
+BREAKER_TIMEOUTS = 3  # consecutive sends timed out after which a subscription is paused
+
+
+def _trip_breaker(conn: Any, sub: Subscription) -> bool:
+    """Pause ``sub`` if its last BREAKER_TIMEOUTS attempts all timed out (a receiver that hangs):
+    each would hold a sender for the whole timeout, for every one of its queued notifications."""
+    errors = [r[0] or "" for r in conn.execute(
+        "SELECT a.error FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id "
+        "WHERE d.subscription_id = ? AND a.outcome IS NOT NULL ORDER BY a.id DESC LIMIT ?",
+        [sub.id, BREAKER_TIMEOUTS])]
+    if len(errors) < BREAKER_TIMEOUTS or not all(e.startswith("timed out") for e in errors):
+        return False
+    reason = (f"circuit breaker: {BREAKER_TIMEOUTS} sends in a row timed out; "
+              f"upstream subscriptions resume {sub.id} once the receiver answers")
+    with _Tx(conn):
+        conn.execute("UPDATE subscriptions SET paused = 1, paused_reason = ? WHERE id = ?", [reason, sub.id])
+    log.warning("subscription %s paused: %s", sub.display, reason)
+    return True
+
+
+def _interrupted(conn: Any, delivery_id: int, attempt_id: int, now: float) -> None:
+    """A send stopped (watch was told to stop): the delivery is pending again, the attempt says why."""
+    with _Tx(conn):
+        conn.execute("UPDATE deliveries SET state = 'pending', not_before = ?, claimed_by = NULL, lease_until = NULL, "
+                     "last_error = ?, updated_at = ? WHERE id = ? AND state = 'sending'",
+                     [now, "interrupted: the dispatcher stopped before the receiver answered", _iso(now), delivery_id])
+        conn.execute("UPDATE delivery_attempts SET outcome = 'interrupted', finished_at = ?, error = ? WHERE id = ?",
+                     [_iso(now), "the dispatcher stopped before the receiver answered", attempt_id])
+
+
 async def _run_subscription(conn: Any, sub: Subscription, ids: list[int], tick: Callable[[], float],
                             policy: RetryPolicy, gate: asyncio.Semaphore, http: Any, report: DeliveryReport) -> None:
     me = worker_id()
@@ -258,7 +291,11 @@ async def _run_subscription(conn: Any, sub: Subscription, ids: list[int], tick: 
                                                 [delivery_id]).fetchone()
             body = payload_json.encode()
             sent = time.perf_counter()
-            result = await send(sub, orjson.loads(body), body, http=http)
+            try:
+                result = await send(sub, orjson.loads(body), body, http=http)
+            except asyncio.CancelledError:
+                _interrupted(conn, delivery_id, attempt_id, tick())
+                raise
             seconds = time.perf_counter() - sent
             state, wait = _record(conn, delivery_id, attempt_id, result, seconds, now, max_attempts, policy)
             report.attempted += 1
@@ -274,6 +311,9 @@ async def _run_subscription(conn: Any, sub: Subscription, ids: list[int], tick: 
                 report.retrying += 1
                 log.info("delivery #%s to %s failed (%s); retry in %.0fs", delivery_id, sub.display,
                          result.error, wait or 0)
+            if not result.ok and (result.error or "").startswith("timed out") and _trip_breaker(conn, sub):
+                report.paused.append(sub.id)
+                return  # the rest stay pending until the subscription is resumed
 
 
 def next_due(store: Any) -> datetime | None:

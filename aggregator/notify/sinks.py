@@ -31,7 +31,7 @@ from aggregator.notify.render import render
 from aggregator.notify.subscriptions import Subscription
 
 USER_AGENT = "upstream/0.1 (status-page aggregator; notifications)"
-WEBHOOK_TIMEOUT = 10.0  # per connect or read
+WEBHOOK_TIMEOUT = float(os.environ.get("UPSTREAM_WEBHOOK_TIMEOUT") or 10.0)  # per connect or read
 WEBHOOK_DEADLINE = 30.0  # the whole send, however the receiver paces its answer
 APPRISE_DEADLINE = 60.0
 ANSWER_READ_LIMIT = 4096  # bytes of an error body or a command's stderr ever read into memory

@@ -79,6 +79,7 @@ class Subscription:
     max_attempts: int | None
     paused: bool
     created_at: str
+    paused_reason: str | None = None  # set when upstream paused it (the circuit breaker), not the user
 
     @property
     def label(self) -> str:
@@ -93,7 +94,8 @@ class Subscription:
         return {"id": self.id, "name": self.name, "sink": self.sink, "target": self.display,
                 "secret": mask_secret(self.secret) if self.secret else None,
                 "filters": asdict(self.filters), "flap_window": self.flap_window,
-                "max_attempts": self.max_attempts, "paused": self.paused, "created_at": self.created_at}
+                "max_attempts": self.max_attempts, "paused": self.paused, "paused_reason": self.paused_reason,
+                "created_at": self.created_at}
 
 
 def _row_to_subscription(row: sqlite3.Row | tuple[Any, ...], cols: list[str]) -> Subscription:
@@ -101,7 +103,7 @@ def _row_to_subscription(row: sqlite3.Row | tuple[Any, ...], cols: list[str]) ->
     return Subscription(id=r["id"], name=r["name"], sink=r["sink"], target=r["target"], display=r["display"],
                         secret=r["secret"], filters=Filters.from_json(r["filters"]),
                         flap_window=float(r["flap_window"]), max_attempts=r["max_attempts"],
-                        paused=bool(r["paused"]), created_at=r["created_at"])
+                        paused=bool(r["paused"]), created_at=r["created_at"], paused_reason=r.get("paused_reason"))
 
 
 def load_subscriptions(conn: sqlite3.Connection, *, active_only: bool = False) -> list[Subscription]:
@@ -272,7 +274,7 @@ def _write(conn: sqlite3.Connection, sql: str, args: list[Any]) -> None:
 
 def set_paused(conn: sqlite3.Connection, ref: str | int, paused: bool) -> Subscription:
     sub = get_subscription(conn, ref)
-    _write(conn, "UPDATE subscriptions SET paused = ? WHERE id = ?", [int(paused), sub.id])
+    _write(conn, "UPDATE subscriptions SET paused = ?, paused_reason = NULL WHERE id = ?", [int(paused), sub.id])
     return get_subscription(conn, sub.id)
 
 

@@ -77,4 +77,9 @@ def _notify_v1(db: sqlite_utils.Database) -> None:
     db.execute("INSERT INTO notify_meta (key, value) VALUES ('instance', ?)", [secrets.token_hex(4)])
 
 
-NOTIFY_MIGRATIONS = [_notify_v1]
+def _notify_v2(db: sqlite_utils.Database) -> None:
+    # Why a subscription is paused when upstream paused it (its circuit breaker); NULL: by the user.
+    db.execute("ALTER TABLE subscriptions ADD COLUMN paused_reason TEXT")
+
+
+NOTIFY_MIGRATIONS = [_notify_v1, _notify_v2]

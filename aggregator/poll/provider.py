@@ -68,14 +68,20 @@ async def poll_provider(row: dict[str, Any], http: HttpClient, open_notices: Cal
     ``open_notices`` gives the ids of the provider's stored open incidents and maintenances; it is
     called only for a changed page, to look up how notices that left the page ended.
     """
-    settings = settings or PollSettings()
+    return (await _poll_timed(row, http, open_notices, settings or PollSettings(), clock, rng))[0]
+
+
+async def _poll_timed(row: dict[str, Any], http: HttpClient, open_notices: Callable[[], set[str]],
+                      settings: PollSettings, clock: Clock, rng: random.Random | None) -> tuple[PollOutcome, float | None]:
+    """``poll_provider``, and when its first request was sent (``time.perf_counter``; None: none was)."""
     rng = rng or _JITTER
     outcome, results = await _poll(row, http, open_notices, clock)
     now = clock()
     interval = settings.interval_for(row.get("platform"), row.get("interval"))
     outcome.next_due_at, outcome.failures = next_poll(
         now, interval, row.get("failures") or 0, _verdict(outcome.error is None, results, now), settings, rng)
-    return outcome
+    sent = [r.sent_at for r in results if r.sent_at is not None]
+    return outcome, min(sent) if sent else None
 
 
 INTERNAL_ERROR = "internal error while polling"
@@ -84,11 +90,12 @@ _JITTER = random.Random()  # seeding a generator per poll reads the system's ent
 
 async def poll_or_internal_error(row: dict[str, Any], http: HttpClient, open_notices: Callable[[], set[str]],
                                  settings: PollSettings, clock: Clock = wall_clock,
-                                 rng: random.Random | None = None) -> PollOutcome:
-    """``poll_provider``, where a bug (any exception but cancellation) becomes this provider's
-    outcome: an error that leaves its state alone and schedules it as a failure."""
+                                 rng: random.Random | None = None) -> tuple[PollOutcome, float | None]:
+    """``poll_provider`` (and when its first request was sent), where a bug (any exception but
+    cancellation) becomes this provider's outcome: an error that leaves its state alone and
+    schedules it as a failure."""
     try:
-        return await poll_provider(row, http, open_notices, settings=settings, clock=clock, rng=rng)
+        return await _poll_timed(row, http, open_notices, settings, clock, rng)
     except Exception as exc:  # noqa: BLE001 - a bug in one adapter must not stop the others
         now = clock()
         interval = settings.interval_for(row.get("platform"), row.get("interval"))
@@ -96,7 +103,7 @@ async def poll_or_internal_error(row: dict[str, Any], http: HttpClient, open_not
                                   rng or _JITTER)
         return PollOutcome(row["id"], datetime.fromtimestamp(now, UTC),
                            error=f"{INTERNAL_ERROR} ({type(exc).__name__}: {exc})"[:300],
-                           next_due_at=due, failures=failures)
+                           next_due_at=due, failures=failures), None
 
 
 _ENDPOINTS: dict[tuple[str, str], list[Endpoint]] = {}

@@ -27,9 +27,11 @@ from typing import Any
 from aggregator.http import HttpClient
 from aggregator.page.model import Event
 from aggregator.page.vocab import EventKind
-from aggregator.poll.provider import INTERNAL_ERROR, client_for, poll_or_internal_error, relaxed_gc
+from aggregator.poll.loop import PollLoop
+from aggregator.poll.provider import INTERNAL_ERROR, client_for, relaxed_gc
 from aggregator.poll.schedule import Clock, PollSettings, wall_clock
 from aggregator.poll.workers import OFFLOAD_MIN, START_MIN, PollWorkers, current_workers, shared_workers
+from aggregator.store.reader import open_notices_of
 from aggregator.store.writer import PollOutcome, Store
 
 
@@ -58,10 +60,11 @@ class Poller:
     """Starts polls, collects their outcomes and applies them in batches through one ``Store``.
 
     ``start(rows)`` may be called again while polls run (the watch daemon does, each tick);
-    a provider already in flight is not started twice. ``flush()`` is the only writer: outcomes are
-    applied in the writer thread, on a connection of its own, one batch at a time. From
-    ``workers_from`` polls at once, polls go to the worker processes (``in_flight`` then holds a
-    future per provider a worker has) and their outcomes come back here to be written.
+    a provider already busy is not started twice. ``flush()`` is the only writer: outcomes are
+    applied in the writer thread, on a connection of its own, one batch at a time. Polls run in
+    this process's ``PollLoop`` (aggregator.poll.loop) or, from ``workers_from`` polls at once, in
+    the worker processes' (``remote`` then holds the rows a worker has), whose outcomes come back
+    here to be written.
     """
 
     def __init__(self, store: Store, http: HttpClient, *, settings: PollSettings | None = None,
@@ -76,10 +79,13 @@ class Poller:
         self.on_done = on_done
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
-        self.in_flight: dict[str, asyncio.Future[None]] = {}  # a task here, or a worker's poll
-        self.queued: dict[str, dict[str, Any]] = {}  # accepted, waiting for a place in the window
-        self.window = max(8, http.max_connections + http.max_connections // 4)
+        self.queued: dict[str, dict[str, Any]] = {}  # accepted, not yet handed to a loop
+        self.remote: dict[str, dict[str, Any]] = {}  # handed to a worker process, not yet back
+        self.local = PollLoop(http, self.settings, open_notices=lambda row: self.store.open_notice_ids(row["id"]),
+                              on_outcome=self._finished, clock=clock, rng=self.rng, held_back=self._writer_behind)
+        self.window = self.local.window
         self.ready: list[PollOutcome] = []
+        self._ready_ids: set[str] = set()
         self.report = PollReport()
         # Seconds from each poll's start to its outcome (fetch and parse; with worker processes
         # also its wait in a worker's queue), until the caller takes them (``upstream serve``).
@@ -99,23 +105,29 @@ class Poller:
         self.workers: PollWorkers | None = None
         self._workers_lost = False  # a worker died: this poller polls in its own process from then on
 
-    def start(self, rows: Iterable[dict[str, Any]]) -> int:
-        """Queue the polls of ``rows`` (not those already busy: see ``busy``); returns how many.
+    @property
+    def in_flight(self) -> int:
+        """Polls started and not finished: in this process's loop (queued there or running) or a worker's."""
+        return len(self.local) + len(self.remote)
 
-        At most ``window`` polls run at once, a little more than the HTTP client's overall cap:
-        thousands of tasks parked on its semaphores would only add work, and responses would
-        wait behind the start of every last one of them."""
+    def pending(self) -> int:
+        """Polls accepted and not finished."""
+        return len(self.queued) + self.in_flight
+
+    def start(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Queue the polls of ``rows`` (not those already busy: see ``busy``); returns how many."""
         if not self._gc_relaxed:
             self._gc.enter_context(relaxed_gc())
             self._gc_relaxed = True
         accepted = 0
-        busy = set(self.busy())
+        busy = self.busy_set()
         for row in rows:
             pid = row["id"]
             if pid in busy:
                 continue
             busy.add(pid)
             self.queued[pid] = row
+            self._started[pid] = time.monotonic()
             accepted += 1
         self._use_workers()
         self._launch()
@@ -130,7 +142,7 @@ class Poller:
         # Workers already up (a daemon, or an earlier poll of this process) are worth using sooner
         # than new ones are worth starting.
         least = OFFLOAD_MIN if running is not None and running.alive else self.workers_from
-        if len(self.queued) + len(self.in_flight) < least:
+        if self.pending() < least:
             return
         workers = shared_workers(self.settings)
         if workers is None:
@@ -140,77 +152,59 @@ class Poller:
         workers.attach(asyncio.get_running_loop())
         self.workers = workers
 
-    def _launch(self) -> None:
-        if not self.queued:
-            return
-        now = self.clock()
-        if self.workers is not None and not self._workers_lost:
-            self._launch_remote(now)
-            return
+    def _writer_behind(self) -> bool:
         # Backpressure: while the writer is behind, finished outcomes (whole snapshots) would
         # pile up in memory; no new poll starts until it has caught up.
-        while self.queued and len(self.in_flight) < self.window and len(self.ready) < 2 * self.batch_size:
-            pid, row = next(iter(self.queued.items()))
-            del self.queued[pid]
-            self._lag(row, now)
-            self.in_flight[pid] = asyncio.create_task(self._one(row), name=f"poll {pid}")
+        return len(self.ready) >= 2 * self.batch_size
 
-    def _lag(self, row: dict[str, Any], now: float) -> None:
-        self._started[row["id"]] = time.monotonic()
-        due = row.get("next_due_at")
-        if due is not None:
-            self.report.lags.append(max(0.0, now - due))
+    def _launch(self) -> None:
+        if self.queued:
+            if self.workers is not None and not self._workers_lost:
+                self._launch_remote()
+            else:
+                rows = list(self.queued.values())
+                self.queued.clear()
+                self.local.add(rows)
+                return
+        self.local.launch()
 
-    def _launch_remote(self, now: float) -> None:
-        # Workers keep their own window of requests; they are sent enough to stay busy, and no
-        # more while the writer is behind (backpressure, as in-process).
+    def _launch_remote(self) -> None:
+        # Each worker runs the same PollLoop with its own window; they are sent enough to stay
+        # busy, and no more while the writer is behind (backpressure, as in-process).
         assert self.workers is not None
-        room = self.window * 4 - len(self.in_flight)
-        if room <= 0 or len(self.ready) >= 2 * self.batch_size:
+        room = self.window * 4 - len(self.remote)
+        if room <= 0 or self._writer_behind():
             return
-        loop = asyncio.get_running_loop()
         rows = []
         while self.queued and len(rows) < room:
-            pid, row = next(iter(self.queued.items()))
-            del self.queued[pid]
-            self._lag(row, now)
-            self.in_flight[pid] = loop.create_future()
+            pid = next(iter(self.queued))
+            row = self.queued.pop(pid)
+            self.remote[pid] = row
             rows.append(row)
-        self.workers.submit(self.store.path, rows)
+        # The workers read no database: the open notices of each provider travel with its row (a
+        # provider is never polled again before its outcome is written, so they stay current).
+        notices = open_notices_of(self.store.conn, [r["id"] for r in rows if r.get("snapshot_hash")])
+        self.workers.submit([{**row, "open_notices": notices.get(row["id"], ())} for row in rows])
 
-    def _remote_done(self, outcomes: list[PollOutcome]) -> None:
-        for outcome in outcomes:
-            future = self.in_flight.pop(outcome.provider, None)
-            if future is None:
+    def _remote_done(self, outcomes: list[tuple[PollOutcome, float | None]]) -> None:
+        for outcome, lag in outcomes:
+            if self.remote.pop(outcome.provider, None) is None:
                 continue  # cancelled here meanwhile: it stays due
-            if not future.done():
-                future.set_result(None)
-            self._finished(outcome)
+            self._finished(outcome, lag)
         self._launch()
 
     def _remote_lost(self, rows: list[dict[str, Any]]) -> None:
         """A worker died: poll what it held in this process, and use no workers from now on."""
         self._workers_lost = True
         for row in rows:
-            future = self.in_flight.pop(row["id"], None)
-            if future is not None and not future.done():
-                future.cancel()
-            self.queued[row["id"]] = row
+            if self.remote.pop(row["id"], None) is not None:
+                row.pop("open_notices", None)
+                self.queued[row["id"]] = row
         self._launch()
 
-    async def _one(self, row: dict[str, Any]) -> None:
-        pid = row["id"]
-        try:
-            outcome = await poll_or_internal_error(row, self.http, lambda: self.store.open_notice_ids(pid),
-                                                   self.settings, self.clock, self.rng)
-        except asyncio.CancelledError:
-            self.in_flight.pop(pid, None)
-            raise
-        self.in_flight.pop(pid, None)
-        self._launch()
-        self._finished(outcome)
-
-    def _finished(self, outcome: PollOutcome) -> None:
+    def _finished(self, outcome: PollOutcome, lag: float | None) -> None:
+        if lag is not None:
+            self.report.lags.append(lag)
         if outcome.error and outcome.error.startswith(INTERNAL_ERROR):
             self.report.internal_errors.append((outcome.provider, outcome.error))
         started = self._started.pop(outcome.provider, None)
@@ -220,13 +214,14 @@ class Poller:
         if first:
             self._oldest_ready = time.monotonic()
         self.ready.append(outcome)
+        self._ready_ids.add(outcome.provider)
         # Wake the writer's loop only when it has something new to decide: the first outcome of
         # a batch (to start the batch clock), a full batch, or the last poll done.
-        if first or len(self.ready) >= self.batch_size or not (self.in_flight or self.queued):
+        if first or len(self.ready) >= self.batch_size or not self.pending():
             self._wake.set()
 
     def due_to_flush(self) -> bool:
-        return bool(self.ready) and (len(self.ready) >= self.batch_size or not (self.in_flight or self.queued)
+        return bool(self.ready) and (len(self.ready) >= self.batch_size or not self.pending()
                                      or time.monotonic() - self._oldest_ready >= self.batch_seconds)
 
     def _writer(self) -> Store:
@@ -251,6 +246,7 @@ class Poller:
 
         writer = self._writer()
         self.writing.update(o.provider for o in batch)
+        self._ready_ids.difference_update(o.provider for o in batch)
         try:
             events = await asyncio.get_running_loop().run_in_executor(self._executor, writer.apply_many, batch,
                                                                       failed)
@@ -272,12 +268,21 @@ class Poller:
     def busy(self) -> list[str]:
         """Providers queued, polled, finished but not yet written, or being written: not to be
         started again until their outcome (and so their next-due time) is in the database."""
-        return [*self.in_flight, *self.queued, *(o.provider for o in self.ready), *self.writing]
+        return [*self.local.queued, *self.local.tasks, *self.remote, *self.queued, *(o.provider for o in self.ready),
+                *self.writing]
+
+    def busy_set(self) -> set[str]:
+        return set(self.busy())
+
+    def is_busy(self, pid: str) -> bool:
+        """``pid in busy()``, without building the list."""
+        return (pid in self.local.queued or pid in self.local.tasks or pid in self.remote or pid in self.queued
+                or pid in self.writing or pid in self._ready_ids)
 
     async def shutdown(self) -> None:
         """Stop what is still running (it stays due), write what is in hand, release everything."""
         try:
-            if self.in_flight or self.queued:
+            if self.pending():
                 await self.cancel()
         finally:
             await self.close()
@@ -300,7 +305,7 @@ class Poller:
     async def wait(self, timeout: float | None) -> None:
         """Sleep until an outcome arrives (or ``timeout`` seconds pass)."""
         self._wake.clear()
-        if self.ready and (self.in_flight or self.queued):
+        if self.ready and self.pending():
             # Something is waiting to be written: wake in time to honour batch_seconds.
             left = self.batch_seconds - (time.monotonic() - self._oldest_ready)
             timeout = max(0.0, left) if timeout is None else max(0.0, min(timeout, left))
@@ -310,7 +315,7 @@ class Poller:
 
     async def drain(self) -> None:
         """Wait for every poll in flight, writing outcomes in batches as they arrive."""
-        while self.in_flight or self.queued or self.ready:
+        while self.pending() or self.ready:
             if self.due_to_flush():
                 await self.flush()
                 continue
@@ -322,11 +327,8 @@ class Poller:
         if self.workers is not None:
             # What the workers finished before they stopped still arrives and is written.
             await self.workers.cancel()
-        tasks = list(self.in_flight.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self.in_flight.clear()
+        self.remote.clear()
+        await self.local.cancel()
         await self.flush()
 
 

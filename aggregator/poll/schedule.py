@@ -59,6 +59,13 @@ class PollSettings:
             base = self.interval
         return base * self.scale
 
+    def longest_wait(self, longest_own_interval: float = 0.0) -> float:
+        """The longest delay ``next_poll`` can set for a provider (its own interval at most
+        ``longest_own_interval``): a next-due time further ahead was not set by this clock."""
+        interval = max([self.interval, *self.platforms.values(), longest_own_interval])
+        longest = max(interval, self.max_backoff, self.max_cache_delay, self.max_retry_after) * self.scale
+        return longest * (1.0 + self.jitter) + 1.0
+
     def scaled(self, scale: float) -> PollSettings:
         return replace(self, scale=self.scale * scale)
 

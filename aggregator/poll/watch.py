@@ -29,12 +29,17 @@ from aggregator.poll.provider import client_for
 from aggregator.poll.runner import Poller, PollReport
 from aggregator.poll.schedule import Clock, PollSettings, wall_clock
 from aggregator.poll.workers import OFFLOAD_MIN
+from aggregator.store.due import due_rows, longest_own_interval, next_due_after
 from aggregator.store.writer import PollOutcome, Store
 
 Log = Callable[[str], None]
 Deliver = Callable[..., Awaitable[Any]]
 TICK_MAX = 5.0  # seconds between looks at the database, so providers added meanwhile are seen
 DELIVERY_EVERY = 30.0  # seconds between looks for notifications queued by other processes
+# A daemon writes what finished at least this often: fewer, larger transactions than a one-shot
+# poll's 0.25 s (each costs the same whatever its size), and a poll's lag is not affected.
+WRITE_EVERY = 0.5
+FAR_EVERY = 60.0  # seconds between looks at the longest interval of any provider
 DELIVERY_LIMIT = 200  # deliveries per call; more waiting means another call at once
 
 
@@ -47,18 +52,26 @@ class WatchStats:
     unreachable: int = 0
     events: int = 0
     lags: list[float] = field(default_factory=list)
+    jumped: int = 0  # polls due further ahead than the longest wait (a clock that ran ahead): due now
     total_polled: int = 0
     total_events: int = 0
     cycles: int = 0
 
     def line(self, in_flight: int, seconds: float) -> str:
-        lag = (f"lag median {statistics.median(self.lags):.1f}s max {max(self.lags):.1f}s" if self.lags
-               else "lag -")
+        # Lag: from each poll's due time to its first request sent.
+        if self.lags:
+            ordered = sorted(self.lags)
+            p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+            lag = f"lag median {statistics.median(ordered):.1f}s p99 {p99:.1f}s max {ordered[-1]:.1f}s"
+        else:
+            lag = "lag -"
+        jumped = (f", {self.jumped} due further ahead than the longest wait (a clock that ran ahead?) "
+                  f"polled now" if self.jumped else "")
         return (f"summary: polled {self.polled}, changed {self.changed}, unreachable {self.unreachable}, "
-                f"events {self.events}, {lag}, in flight {in_flight} (last {seconds:.0f}s)")
+                f"events {self.events}, {lag}, in flight {in_flight}{jumped} (last {seconds:.0f}s)")
 
     def reset(self) -> None:
-        self.polled = self.changed = self.unreachable = self.events = 0
+        self.polled = self.changed = self.unreachable = self.events = self.jumped = 0
         self.lags = []
 
 
@@ -107,49 +120,80 @@ async def watch(store: Store, *, settings: PollSettings | None = None, http: Any
 
     own_http = http is None
     client = http or client_for(settings)
-    poller = Poller(store, client, settings=settings, clock=clock, rng=rng, on_done=done,
+    poller = Poller(store, client, settings=settings, clock=clock, rng=rng, on_done=done, batch_seconds=WRITE_EVERY,
                     workers_from=OFFLOAD_MIN if own_http else None)
     last_summary = time.monotonic()
     # Deliver what an earlier run left queued at once; then after new events, when a retry falls
     # due, and every DELIVERY_EVERY seconds for what other processes (upstream poll) queued.
     next_delivery = 0.0 if deliver_fn is not None else math.inf
     delivered_upto = 0  # stats.total_events at the last delivery
+    delivering: asyncio.Task[float] | None = None
+    far_checked = -math.inf
+    far_ahead = math.inf
+    looked_at: float | None = None  # clock() at the last tick that read what fell due
+    full_look = -math.inf  # time.monotonic() of the last full look
     try:
         while not stop.is_set():
+            now = clock()
+            if time.monotonic() - far_checked > FAR_EVERY:
+                far_checked = time.monotonic()
+                far_ahead = settings.longest_wait(longest_own_interval(store.conn))
             if max_cycles is None or stats.cycles < max_cycles:
-                due = store.poll_rows(due_at=clock(), exclude=poller.busy())
+                full = time.monotonic() - full_look >= TICK_MAX or looked_at is None or now < looked_at
+                if full:
+                    full_look = time.monotonic()
+                due, jumped = due_rows(store.conn, now, poller.is_busy, now + far_ahead,
+                                       since=None if full else looked_at)
+                looked_at = now
                 if due and poller.start(due) or once:
                     stats.cycles += 1
-                    stats.lags.extend(poller.report.lags)
-                    if on_lags is not None:
-                        on_lags(poller.report.lags)
-                    poller.report.lags.clear()
-            elif not poller.in_flight and not poller.queued and not poller.ready:
+                    stats.jumped += jumped
+            elif not poller.pending() and not poller.ready:
                 break
             if poller.due_to_flush():
                 await poller.flush()
-                poller.report = PollReport()  # a daemon keeps counters, not every event it saw
-            if deliver_fn is not None and not poller.ready and (clock() >= next_delivery
-                                                                or stats.total_events > delivered_upto):
+                written, poller.report = poller.report, PollReport()  # a daemon keeps counters, not events
+                stats.lags.extend(written.lags)
+                if on_lags is not None:
+                    on_lags(written.lags)
+            # Delivery runs beside polling, never inside this loop: a receiver that hangs holds
+            # its own task (until its subscription's circuit breaker pauses it), not the polls.
+            if delivering is not None and delivering.done():
+                next_delivery = delivering.result()
+                delivering = None
+            if deliver_fn is not None and delivering is None and (clock() >= next_delivery
+                                                                  or stats.total_events > delivered_upto):
                 delivered_upto = stats.total_events
-                next_delivery = await _deliver(deliver_fn, store, clock, log)
+                next_delivery = math.inf  # until this delivery says when the next is due
+                delivering = asyncio.create_task(_deliver(deliver_fn, store, clock, log), name="upstream-delivery")
             if time.monotonic() - last_summary >= settings.summary_every:
-                log(stats.line(len(poller.in_flight) + len(poller.queued), time.monotonic() - last_summary))
+                log(stats.line(poller.pending(), time.monotonic() - last_summary))
                 stats.reset()
                 last_summary = time.monotonic()
             cycles_done = max_cycles is not None and stats.cycles >= max_cycles
-            if cycles_done and not poller.in_flight and not poller.queued and not poller.ready:
+            if cycles_done and not poller.pending() and not poller.ready:
                 break
-            await _sleep(poller, store, clock, stop, cycles_done, next_delivery)
+            await _sleep(poller, store, clock, stop, cycles_done, next_delivery, far_ahead)
         if stop.is_set():
+            if delivering is not None:
+                delivering.cancel()  # a send in flight is recorded as interrupted: pending again
             await poller.cancel()
         else:
             await poller.drain()
         if poller.ready:
             await poller.flush()
+        stats.lags.extend(poller.report.lags)
+        if delivering is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivering
+            delivering = None
         if deliver_fn is not None and stats.total_events > delivered_upto and not stop.is_set():
             await _deliver(deliver_fn, store, clock, log)
     finally:
+        if delivering is not None and not delivering.done():
+            delivering.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await delivering
         try:
             await poller.shutdown()
         finally:
@@ -182,12 +226,13 @@ async def _deliver(deliver: Deliver, store: Store, clock: Clock, log: Log) -> fl
 
 
 async def _sleep(poller: Poller, store: Store, clock: Clock, stop: asyncio.Event, cycles_done: bool,
-                 wake_at: float = math.inf) -> None:
+                 wake_at: float = math.inf, far_ahead: float = math.inf) -> None:
     """Until an outcome arrives, the next provider is due, notifications are due, a signal, or TICK_MAX."""
     if cycles_done:
         timeout = TICK_MAX
     else:
-        nxt = store.next_due_at(exclude=poller.busy())
+        now = clock()
+        nxt = next_due_after(store.conn, now, now + far_ahead)
         timeout = TICK_MAX if nxt is None else min(TICK_MAX, max(0.0, nxt - clock()))
     timeout = max(0.0, min(timeout, wake_at - clock()))
     if timeout <= 0 and not poller.ready:

@@ -2,17 +2,22 @@
 
 A large poll is CPU-bound, and CPython runs one thread of Python at a time: a single process
 fetches, parses and writes on one core while the other idles. ``PollWorkers`` starts worker
-processes that each run the same ``poll_provider`` as the in-process poller (conditional GET,
-body hash, parse, history lookups, next-due time) for the providers of the hosts assigned to
-them, and send back each ``PollOutcome``. The ``Poller`` in the parent applies them, so there is
+processes that each run the same ``PollLoop`` (aggregator.poll.loop) as the in-process poller
+(conditional GET, body hash, parse, history lookups, next-due time) on the rows the parent sends,
+and send back each ``PollOutcome`` with its lag. This module is only the transport: processes,
+pipes, messages, and which worker gets which row. The ``Poller`` in the parent applies them, so there is
 still exactly one writer. A parsed page travels as a ``ParsedPage``: the snapshot's JSON and the
 rows and first-sight events the writer needs, not the model (rebuilding a model from a pickle
 costs about as much as parsing the page again).
 
-Each host (host:port) belongs to one worker, so the per-host cap holds across workers; the
-overall cap is shared out between them. Workers read the database (open notices of a changed
-page) through read-only connections of their own; a provider is never polled again before its
-outcome is written, so what they read is current.
+The caps are shared out between the workers: the overall cap evenly, and the per-host cap
+(host:port) too, so worker ``i`` may have ``per_host // W`` (one more for the first
+``per_host % W`` workers) requests in flight to any one host. A host's pages are then spread over
+every worker with a share (each row to the one holding fewest), so that one host holding
+thousands of pages keeps every core busy, and the requests in flight to it never exceed
+``per_host`` overall. Workers read no database: the parent sends each row with the ids of the
+provider's open notices (what a changed page is compared with); a provider is never polled again
+before its outcome is written, so they are current.
 
 A worker exits when its parent goes away (its pipe closes), so a killed ``upstream watch`` leaves
 no orphans. If a worker dies, the polls it held are handed back to the parent, which polls them
@@ -27,16 +32,13 @@ import contextlib
 import multiprocessing
 import pickle
 import queue
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
-from aggregator.http import host_key
 from aggregator.poll.schedule import PollSettings
 from aggregator.store.writer import PollOutcome
 
@@ -48,19 +50,16 @@ SEND_EVERY = 0.02  # seconds a finished outcome may wait to travel with others
 SEND_BATCH = 32  # outcomes per message at most
 
 
-def _host_of(url: str) -> str:
-    """The host:port the per-host cap counts (``aggregator.http.host_key``), for any URL."""
-    try:
-        return host_key(url)
-    except ValueError:  # a malformed URL: its poll fails in the worker like any other
-        return url
+def per_host_shares(per_host: int, processes: int) -> list[int]:
+    """Each worker's share of the per-host cap; they add up to ``per_host``."""
+    return [per_host // processes + (1 if i < per_host % processes else 0) for i in range(processes)]
 
 
 class PollWorkers:
     """Worker processes polling for one parent; ``on_outcomes`` gets what they finish.
 
-    Messages are pickled tuples over a pipe per worker: ``("poll", database, rows)``,
-    ``("cancel",)`` and ``("stop",)`` to a worker; ``("ready",)``, ``("done", outcomes)`` and
+    Messages are pickled tuples over a pipe per worker: ``("poll", rows)``, ``("cancel",)`` and
+    ``("stop",)`` to a worker; ``("ready",)``, ``("done", [(outcome, lag), ...])`` and
     ``("cancelled",)`` back.
     """
 
@@ -70,11 +69,10 @@ class PollWorkers:
         self._procs: list[Any] = []
         self._conns: list[Connection] = []
         self._held: list[dict[str, dict[str, Any]]] = []  # per worker: polls sent, not yet back
-        self._hosts: dict[str, int] = {}
-        self._load: list[int] = []  # providers assigned to each worker (to balance new hosts)
+        self._takers: list[int] = []  # the workers with a share of the per-host cap
         self._cancel_waiters: list[asyncio.Future[None] | None] = []
         self._heard: list[bool] = []  # per worker: has it ever answered?
-        self.on_outcomes: Callable[[list[PollOutcome]], None] | None = None
+        self.on_outcomes: Callable[[list[tuple[PollOutcome, float | None]]], None] | None = None
         self.on_lost: Callable[[list[dict[str, Any]]], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -84,8 +82,11 @@ class PollWorkers:
             return
         context = multiprocessing.get_context("spawn")
         share = max(1, self.settings.concurrency // self.processes)
-        worker_settings = replace(self.settings, concurrency=share, poll_processes=0)
-        for _ in range(self.processes):
+        host_shares = per_host_shares(self.settings.per_host, self.processes)
+        self._takers = [i for i, cap in enumerate(host_shares) if cap > 0]
+        for index in range(self.processes):
+            worker_settings = replace(self.settings, concurrency=share, per_host=max(1, host_shares[index]),
+                                      poll_processes=0)
             parent, child = context.Pipe(duplex=True)
             proc = context.Process(target=worker_main, args=(child, worker_settings),
                                    name="upstream-poll-worker", daemon=True)
@@ -94,7 +95,6 @@ class PollWorkers:
             self._procs.append(proc)
             self._conns.append(parent)
             self._held.append({})
-            self._load.append(0)
             self._cancel_waiters.append(None)
             self._heard.append(False)
 
@@ -135,28 +135,23 @@ class PollWorkers:
                 proc.join(timeout=5)
         for conn in self._conns:
             conn.close()
-        self._procs, self._conns, self._held, self._load, self._cancel_waiters, self._heard = [], [], [], [], [], []
-        self._hosts.clear()
+        self._procs, self._conns, self._held, self._cancel_waiters, self._heard = [], [], [], [], []
+        self._takers = []
 
     # --- polling -------------------------------------------------------------------------------
-    def submit(self, db_path: str | Path, rows: Iterable[dict[str, Any]]) -> None:
-        """Send each row (of a provider in the database at ``db_path``) to the worker that owns its host."""
+    def submit(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Send each row to the worker (of those with a share of the per-host cap) holding fewest."""
         per_worker: list[list[dict[str, Any]]] = [[] for _ in self._conns]
+        held = self._held
         for row in rows:
-            host = _host_of(str(row.get("url") or ""))
-            index = self._hosts.get(host)
-            if index is None:
-                index = self._hosts[host] = min(range(len(self._load)), key=self._load.__getitem__)
-            self._load[index] += 1
+            index = min(self._takers, key=lambda i: len(held[i]))
+            held[index][row["id"]] = row
             per_worker[index].append(row)
         for index, batch in enumerate(per_worker):
             if not batch:
                 continue
-            for row in batch:
-                self._held[index][row["id"]] = row
             try:
-                self._conns[index].send_bytes(pickle.dumps(("poll", str(db_path), batch),
-                                                           protocol=pickle.HIGHEST_PROTOCOL))
+                self._conns[index].send_bytes(pickle.dumps(("poll", batch), protocol=pickle.HIGHEST_PROTOCOL))
             except (OSError, ValueError):
                 self._lost(index)
 
@@ -192,17 +187,14 @@ class PollWorkers:
         self._heard[index] = True
         kind = message[0]
         if kind == "done":
-            outcomes: list[PollOutcome] = message[1]
+            outcomes: list[tuple[PollOutcome, float | None]] = message[1]
             held = self._held[index]
-            for outcome in outcomes:
+            for outcome, _lag in outcomes:
                 held.pop(outcome.provider, None)
-                self._load[index] = max(0, self._load[index] - 1)
             if self.on_outcomes is not None:
                 self.on_outcomes(outcomes)
         elif kind == "cancelled":
-            dropped = self._held[index]
-            self._load[index] = max(0, self._load[index] - len(dropped))
-            dropped.clear()
+            self._held[index].clear()
             waiter = self._cancel_waiters[index]
             self._cancel_waiters[index] = None
             if waiter is not None and not waiter.done():
@@ -240,30 +232,17 @@ async def _serve(conn: Connection, settings: PollSettings) -> None:
     import signal
 
     from aggregator.adapters import warm_adapters
-    from aggregator.poll.provider import client_for, poll_or_internal_error, relaxed_gc
+    from aggregator.poll.loop import PollLoop
+    from aggregator.poll.provider import client_for, relaxed_gc
 
     warm_adapters()  # every adapter imported and built before the first page, not during a poll
 
     # The parent decides when to stop: Ctrl-C in a terminal reaches the whole process group.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     loop = asyncio.get_running_loop()
-    readers: dict[str, sqlite3.Connection] = {}  # per database: read-only, autocommit
     stopped = asyncio.Event()
-    queued: dict[str, tuple[str, dict[str, Any]]] = {}  # provider -> (database, row)
-    tasks: dict[str, asyncio.Task[None]] = {}
-    finished: list[PollOutcome] = []
-    window = max(8, settings.concurrency + settings.concurrency // 4)
+    finished: list[tuple[PollOutcome, float | None]] = []
     send_scheduled = False
-
-    def open_notices(db_path: str, pid: str) -> set[str]:
-        reader = readers.get(db_path)
-        if reader is None:
-            from aggregator.store.connect import sqlite_uri
-
-            reader = readers[db_path] = sqlite3.connect(sqlite_uri(db_path, readonly=True), uri=True, timeout=30,
-                                                        isolation_level=None)
-            reader.execute("PRAGMA busy_timeout = 30000")
-        return {r[0] for r in reader.execute("SELECT id FROM incidents WHERE provider = ? AND is_open = 1", [pid])}
 
     # Messages to the parent leave from a thread of their own: a write blocks while the parent is
     # busy, and this loop must go on reading what the parent sends meanwhile (or each would wait
@@ -292,70 +271,50 @@ async def _serve(conn: Connection, settings: PollSettings) -> None:
             del finished[:SEND_BATCH]
             send(("done", batch))
 
-    def launch() -> None:
-        while queued and len(tasks) < window:
-            pid, (db_path, row) = next(iter(queued.items()))
-            del queued[pid]
-            tasks[pid] = loop.create_task(one(db_path, row))
-
-    async def one(db_path: str, row: dict[str, Any]) -> None:
+    def done(outcome: PollOutcome, lag: float | None) -> None:
         nonlocal send_scheduled
-        pid = row["id"]
-        try:
-            outcome = await poll_or_internal_error(row, http, lambda: open_notices(db_path, pid), settings)
-        finally:
-            tasks.pop(pid, None)
-        launch()
         if outcome.page is not None:
             outcome.page.snapshot = None  # the parent writes the JSON; the model stays here
         outcome.snapshot = None
-        finished.append(outcome)
+        finished.append((outcome, lag))
         if len(finished) >= SEND_BATCH:
             send_finished()
         elif not send_scheduled:
             send_scheduled = True
             loop.call_later(SEND_EVERY, send_finished)
 
-    async def cancel_all() -> None:
-        queued.clear()
-        running = list(tasks.values())
-        for task in running:
-            task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
+    async def cancel_all(polls: PollLoop) -> None:
+        await polls.cancel()
         send_finished()
         send(("cancelled",))
 
-    def receive() -> None:
-        try:
-            message = pickle.loads(conn.recv_bytes())
-        except (EOFError, OSError):
-            stopped.set()
-            return
-        if message[0] == "poll":
-            db_path = message[1]
-            for row in message[2]:
-                queued[row["id"]] = (db_path, row)
-            launch()
-        elif message[0] == "cancel":
-            loop.create_task(cancel_all())
-        elif message[0] == "stop":
-            stopped.set()
-
     with relaxed_gc():
         async with client_for(settings) as http:
+            polls = PollLoop(http, settings, open_notices=lambda row: set(row.get("open_notices") or ()),
+                             on_outcome=done)
+
+            def receive() -> None:
+                try:
+                    message = pickle.loads(conn.recv_bytes())
+                except (EOFError, OSError):
+                    stopped.set()
+                    return
+                if message[0] == "poll":
+                    polls.add(message[1])
+                elif message[0] == "cancel":
+                    loop.create_task(cancel_all(polls))
+                elif message[0] == "stop":
+                    stopped.set()
+
             loop.add_reader(conn.fileno(), receive)
             send(("ready",))
             try:
                 await stopped.wait()
             finally:
                 loop.remove_reader(conn.fileno())
-                for task in list(tasks.values()):
-                    task.cancel()
-                await asyncio.gather(*tasks.values(), return_exceptions=True)
+                await polls.cancel()
                 outbox.put(None)
                 sending.join(timeout=5)
-    for reader in readers.values():
-        reader.close()
     conn.close()
 
 

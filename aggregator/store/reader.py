@@ -172,3 +172,15 @@ def history(conn: sqlite3.Connection, provider: str | None, since: datetime | No
     else:
         rows = _rows(conn, sql + " ORDER BY seq", args)
     return [event_dict(r) for r in rows]
+
+
+def open_notices_of(conn: sqlite3.Connection, provider_ids: list[str]) -> dict[str, list[str]]:
+    """Ids of the incidents and maintenances stored as open, for each of ``provider_ids`` that has any."""
+    found: dict[str, list[str]] = {}
+    if not provider_ids:
+        return found
+    for provider, notice in conn.execute(
+            "SELECT provider, id FROM incidents WHERE is_open = 1 AND provider IN (SELECT value FROM json_each(?))",
+            [orjson.dumps(provider_ids).decode()]):
+        found.setdefault(provider, []).append(notice)
+    return found
