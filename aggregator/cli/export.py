@@ -283,6 +283,8 @@ def print_incidents(rows: list[dict[str, Any]], now: datetime, show_kind: bool =
         title = Text(r["title"])
         if show_kind and r["kind"] == "maintenance":
             title.append(" (maintenance)", style="dim")
+        if r.get("backfilled"):
+            title.append(" (from the vendor's history)", style="dim")
         lines.append((cells, title))
     out = cli.console()
     headers = [f"STARTED ({zone})", "PROVIDER", "IMPACT", "STATUS", "DURATION"]

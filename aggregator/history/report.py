@@ -374,8 +374,9 @@ def incident_rows(conn: sqlite3.Connection, provider: str | None = None, *, sinc
     """Incidents (and/or maintenances) active at some moment of [since, until], newest first."""
     sql = ("SELECT i.provider, p.name AS provider_name, i.id, i.kind, i.title, i.impact, i.status, i.is_open, "
            "i.started_at, i.resolved_at, i.scheduled_for, i.scheduled_until, i.updated_at, i.first_seen_at, "
-           "i.url, i.component_ids, i.regions FROM incidents i LEFT JOIN providers p ON p.id = i.provider "
-           "WHERE 1 = 1")
+           "i.url, i.component_ids, i.regions, "
+           + ("i.backfilled" if has_column(conn, "incidents", "backfilled") else "0") +
+           " FROM incidents i LEFT JOIN providers p ON p.id = i.provider WHERE 1 = 1")
     args: list[Any] = []
     if provider:
         sql += " AND i.provider = ?"
@@ -389,8 +390,9 @@ def incident_rows(conn: sqlite3.Connection, provider: str | None = None, *, sinc
     for r in conn.execute(sql, args).fetchall():
         row = dict(zip(("provider", "provider_name", "id", "kind", "title", "impact", "status", "is_open",
                         "started_at", "resolved_at", "scheduled_for", "scheduled_until", "updated_at",
-                        "first_seen_at", "url", "component_ids", "regions"), r, strict=True))
+                        "first_seen_at", "url", "component_ids", "regions", "backfilled"), r, strict=True))
         row["is_open"] = bool(row["is_open"])
+        row["backfilled"] = bool(row["backfilled"])
         row["component_ids"] = orjson.loads(row["component_ids"]) if row["component_ids"] else []
         row["regions"] = orjson.loads(row["regions"]) if row["regions"] else []
         start = notice_start(row)
@@ -411,6 +413,11 @@ def incident_rows(conn: sqlite3.Connection, provider: str | None = None, *, sinc
                     "SELECT id, status, body, created_at FROM incident_updates WHERE provider = ? AND "
                     "incident_id = ? ORDER BY created_at DESC, id DESC", [row["provider"], row["id"]])]
     return rows
+
+
+def has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    """Whether the (possibly older, read-only) database has this column yet."""
+    return any(r[1] == column for r in conn.execute(f"PRAGMA table_info({table})"))
 
 
 def notice_start(row: dict[str, Any]) -> datetime | None:

@@ -27,6 +27,7 @@ from aggregator.page.model import Event, Incident, Maintenance, Snapshot
 from aggregator.page.serialize import NoticeRows, ParsedPage, notice_rows, prepare, snapshot_hash
 from aggregator.page.vocab import EventKind
 from aggregator.page.vocab import iso_z as iso
+from aggregator.store.backfill import apply_history_extras
 from aggregator.store.connect import connect
 from aggregator.store.schema import CORE, Subsystem, migrate
 
@@ -53,6 +54,15 @@ class PollOutcome:
     page: ParsedPage | None = None  # the snapshot as parsed for the writer (else built from ``snapshot``)
     next_due_at: float | None = None
     failures: int | None = None
+    # Issue 13 (aggregator.store.backfill): notices read from the platform's history (None: not
+    # read), and the vendor's own uptime bars when they were read on this poll.
+    backfill: list[Notice] | None = None
+    vendor_uptime: list[dict[str, Any]] | None = None
+    vendor_uptime_read: bool = False
+
+    @property
+    def has_extras(self) -> bool:
+        return bool(self.backfill) or self.vendor_uptime_read
 
 
 class Store:
@@ -143,7 +153,7 @@ class Store:
 
     # --- scheduling --------------------------------------------------------------------------
     POLL_COLUMNS = ("id", "platform", "url", "fetch_state", "interval", "failures", "next_due_at", "reachable",
-                    "snapshot_hash")
+                    "snapshot_hash", "vendor_uptime_at")
 
     def poll_rows(self, ids: Iterable[str] | None = None, *, due_at: float | None = None,
                   exclude: Iterable[str] = (), limit: int | None = None) -> list[dict[str, Any]]:
@@ -252,7 +262,8 @@ class Store:
 
         Each row is one UPDATE, atomic on its own, with exactly what ``_apply`` would write."""
         quiet = [o for o in outcomes if o.not_modified and o.error is None and o.snapshot is None
-                 and o.fetch_state is None and o.next_due_at is not None and o.failures is not None]
+                 and o.fetch_state is None and o.next_due_at is not None and o.failures is not None
+                 and not o.has_extras]
         if len(quiet) < 2:
             return outcomes
         ids = orjson.dumps([o.provider for o in quiet]).decode()
@@ -287,6 +298,8 @@ class Store:
         self.conn.execute("SAVEPOINT first_sights")
         try:
             written = self._write_first_sights(firsts)
+            for o in firsts:
+                self._write_extras(o, o.page)
         except Exception:  # noqa: BLE001 - each is then applied on its own, and fails on its own
             self.conn.execute("ROLLBACK TO first_sights")
             self.conn.execute("RELEASE first_sights")
@@ -392,7 +405,16 @@ class Store:
                 sets["last_changed_at"] = now
         self._update_provider(outcome.provider, sets)
         self._append(events)
+        self._write_extras(outcome, page)
         return events
+
+    def _write_extras(self, outcome: PollOutcome, page: ParsedPage | None) -> None:
+        if outcome.has_extras:
+            apply_history_extras(self.conn, outcome.provider, observed_at=outcome.observed_at,
+                                 backfill=outcome.backfill, current_ids=page.notice_ids if page else (),
+                                 vendor_uptime=outcome.vendor_uptime,
+                                 vendor_uptime_read=outcome.vendor_uptime_read,
+                                 read_at=outcome.observed_at.timestamp())
 
     def _update_provider(self, provider: str, sets: dict[str, Any]) -> None:
         assignments = ", ".join(f"{k} = ?" for k in sets)
