@@ -466,7 +466,8 @@ _INSERT_INCIDENT = (
     "CASE WHEN excluded.is_open = 0 THEN coalesce(incidents.resolved_at, excluded.last_seen_at) END), "
     "scheduled_for = excluded.scheduled_for, scheduled_until = excluded.scheduled_until, "
     "url = coalesce(excluded.url, incidents.url), component_ids = excluded.component_ids, "
-    "regions = excluded.regions, last_seen_at = excluded.last_seen_at")
+    "regions = excluded.regions, last_seen_at = excluded.last_seen_at, "
+    "backfilled = 0")  # seen by a poll: no longer only history (aggregator.store.backfill)
 _INSERT_UPDATE = ("INSERT INTO incident_updates (provider, incident_id, id, status, raw_status, body, created_at) "
                   "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET status = excluded.status, "
                   "raw_status = excluded.raw_status, body = excluded.body, created_at = excluded.created_at")
