@@ -484,8 +484,10 @@ MIN_OBSERVED_SECONDS = 86_400.0
 def coverage(counted_seconds: float, days: int) -> dict[str, Any]:
     """What an observed figure covers: the known time in the window, in words."""
     enough = counted_seconds >= MIN_OBSERVED_SECONDS
-    span = human_duration(counted_seconds) if counted_seconds > 0 else "nothing"
-    text = f"over {span} observed" + (f" of the last {days} days" if enough else "")
+    if counted_seconds < 1:
+        text = "under 1s observed"
+    else:
+        text = f"over {human_duration(counted_seconds)} observed" + (f" of the last {days} days" if enough else "")
     return {"observed_seconds": round(counted_seconds, 3), "enough": enough, "text": text}
 
 
