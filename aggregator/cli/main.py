@@ -202,6 +202,7 @@ def _register_features() -> None:
 
 FEATURE_MODULES: tuple[str, ...] = (
     "aggregator.cli.catalog", "aggregator.cli.export", "aggregator.cli.notify", "aggregator.cli.watch",
+    "aggregator.cli.show",
 )
 
 

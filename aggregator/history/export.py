@@ -471,8 +471,10 @@ def export_html(conn: sqlite3.Connection, out_dir: Path, selection: Selection | 
             path = out_dir / rel
             write_atomic(path, text.encode())
             written.append(path)
-        for old in sorted([*(out_dir / "providers").glob("*.html"), *(out_dir / "categories").glob("*.html")]):
-            if old not in written and GENERATOR_META in old.read_text(errors="replace")[:2000]:
+        for old in sorted([*(out_dir / "providers").glob("*.html"), *(out_dir / "categories").glob("*.html"),
+                           *(out_dir / "providers").glob("*.xml")]):
+            head = old.read_text(errors="replace")[:2000]
+            if old not in written and (GENERATOR_META in head or "<generator>upstream</generator>" in head):
                 old.unlink()
     except OSError as exc:
         raise ExportError(f"cannot write the board to {out_dir}: {exc.strerror or exc}") from None
