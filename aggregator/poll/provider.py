@@ -226,7 +226,10 @@ async def _history_notices(adapter: Adapter, http: HttpClient, url: str) -> list
     endpoints = adapter.history_endpoints(url)
     if not endpoints:
         return None
-    results = await _fetch_all(http, endpoints, {}, conditional=False)
+    try:
+        results = await _fetch_all(http, endpoints, {}, conditional=False)
+    except Exception:  # noqa: BLE001 - best effort: the page itself was read and still follows
+        return None
     bodies = {ep.key: r.body for ep in endpoints if (r := results[ep.key]).ok}
     if not bodies:
         return None
@@ -251,8 +254,11 @@ async def _vendor_uptime(adapter: Adapter, http: HttpClient, row: dict[str, Any]
     endpoints = adapter.uptime_endpoints(row["url"])
     if not endpoints:
         return
-    results = await _fetch_all(http, endpoints, {}, conditional=False)
-    bodies = {ep.key: r.body for ep in endpoints if (r := results[ep.key]).ok}
+    try:
+        results = await _fetch_all(http, endpoints, {}, conditional=False)
+    except Exception:  # noqa: BLE001 - best effort, as the history: tried again the next day
+        results = {}
+    bodies = {ep.key: r.body for ep in endpoints if (r := results.get(ep.key)) is not None and r.ok}
     outcome.vendor_uptime_read = True
     if not bodies:
         return
