@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from aggregator.config import Config, load_config
 from aggregator.errors import UserError
+from aggregator.page.vocab import iso_z
 
 if TYPE_CHECKING:
     from aggregator.catalog.data import Entry
@@ -263,6 +264,55 @@ class Upstream:
             return incident_rows(conn, provider, since=since, open_only=open_only, kind=kind)
         finally:
             conn.close()
+
+    def show(self, provider: str, *, incidents: int = 10, now: datetime | None = None) -> dict[str, Any]:
+        """One vendor's page as the board shows it, as data: its status, components in page order
+        (with groups), its most recent incidents and maintenances (backfilled and observed) with
+        every update, observed and vendor-reported uptime over 90 days, how to be alerted, and its
+        poll interval and next due time. QueryError for a provider not followed."""
+        from datetime import UTC
+
+        import orjson
+
+        from aggregator.history.report import incident_rows, shown_percent, uptime_report
+        from aggregator.store.reader import resolve_ids, status_rows
+
+        if incidents < 0:
+            raise UserError(f"incidents must be 0 or more, not {incidents}")
+        now = now or datetime.now(UTC)
+        conn = self.reader()
+        try:
+            (pid,) = resolve_ids(conn, [provider])
+            (row,) = status_rows(conn, [pid])
+            extra = conn.execute("SELECT interval, next_due_at FROM providers WHERE id = ?", [pid]).fetchone()
+            components = [dict(c) for c in conn.execute(
+                "SELECT id, name, group_name, status, description FROM components WHERE provider = ? "
+                "ORDER BY page_order", [pid])]
+            notices = incident_rows(conn, pid, kind=None, with_updates=True)[:incidents]
+            report = uptime_report(conn, pid, days=90, now=now)
+        finally:
+            conn.close()
+        snap = orjson.loads(row["snapshot"]) if row["snapshot"] else {}
+        own, due = extra[0], extra[1]
+        vendor = report["vendor_uptime"]
+        page = report["page"]
+        return {
+            "id": pid, "name": row["name"] or pid, "category": row["category"], "platform": row["platform"],
+            "url": snap.get("url") or row["url"],
+            "status": row["status"] if row["last_success_at"] else "unknown", "description": row["description"],
+            "reachable": bool(row["reachable"]) if row["last_polled_at"] else None,
+            "last_error": row["last_error"], "last_polled_at": row["last_polled_at"],
+            "components": components,
+            "incidents": notices,
+            "uptime": {"observed": {"label": "observed by upstream", "shown": shown_percent(page),
+                                    "uptime_percent": page["uptime_percent"], "covers": page["coverage"]["text"]},
+                       "vendor": vendor, "incidents": report["incidents"]},
+            "interval_seconds": self.config.poll.interval_for(row["platform"], own),
+            "own_interval": own is not None,
+            "next_due_at": iso_z(datetime.fromtimestamp(due, UTC)) if due is not None else None,
+            "subscribe": f"upstream subscribe https://example.com/your-webhook --provider {pid}",
+            "feed": f"upstream export --format atom --provider {pid}",
+        }
 
     def export(self, fmt: str = "json", *, providers: Sequence[str] = (), categories: Sequence[str] = (),
                history: bool = False) -> bytes:

@@ -62,6 +62,24 @@ class StatuspageAdapter(Adapter):
                      required=False),
         ]
 
+    def uptime_endpoints(self, base_url: str) -> list[Endpoint]:
+        from providers.statuspage_uptime import uptime_endpoint
+
+        return [uptime_endpoint(base_url)]
+
+    def build_uptime(self, bodies: Bodies, base_url: str | None) -> list[dict[str, Any]] | None:
+        from providers.statuspage_uptime import read_uptime
+
+        body = bodies.get("page")
+        read = read_uptime(body) if body else None
+        if read is None:
+            return None
+        return [{"id": c.id, "name": c.name, "is_group": c.is_group,
+                 "days": [{"date": d.day.isoformat(), "has_data": d.has_data,
+                           "partial_outage_seconds": d.partial_outage_seconds,
+                           "major_outage_seconds": d.major_outage_seconds} for d in c.days]}
+                for c in read.components]
+
     def classify(self, body: bytes, filename: str = "") -> str:
         head = body[:400].lstrip()
         if head.startswith(b"<?xml") or b"<feed" in head or b"<rss" in head:

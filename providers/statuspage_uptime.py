@@ -108,9 +108,10 @@ class VendorUptime:
 
 def uptime_endpoint(base_url: str) -> Endpoint:
     """The page to GET for its uptime bars: the status page's home page (its HTML, not the API)."""
-    from providers.html import HTML_ACCEPT
-
-    return Endpoint("page", f"{site_root(base_url)}/", required=False, accept=HTML_ACCEPT)
+    # providers.html's HTML_ACCEPT, written out: importing providers.html (which imports
+    # providers.statuspage) from here would make an import circle.
+    return Endpoint("page", f"{site_root(base_url)}/", required=False,
+                    accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
 
 
 def find_uptime_data(text: str) -> dict[str, Any] | None:

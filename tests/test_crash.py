@@ -196,7 +196,9 @@ def _check_outbox(conn: sqlite3.Connection, events: list[dict[str, Any]]) -> int
     subs = [r[0] for r in conn.execute("SELECT id FROM subscriptions")]
     expected = Counter((sub, e["seq"]) for sub in subs for e in events
                        if e["kind"].split(".")[0] in families
-                       and not json.loads(e["detail"] or "{}").get("first_sight"))
+                       and not json.loads(e["detail"] or "{}").get("first_sight")
+                       # read from the platform's history on first sight: never notified (issue 13)
+                       and not json.loads(e["detail"] or "{}").get("backfilled"))
     actual = Counter(tuple(r) for r in conn.execute("SELECT subscription_id, event_seq FROM deliveries"))
     lost = expected - actual
     doubled = [k for k, n in actual.items() if n > 1]

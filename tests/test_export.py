@@ -145,9 +145,10 @@ def test_exports_are_deterministic(db: Path, tmp_path: Path) -> None:
     assert [p.relative_to(tmp_path / "a") for p in first] == [p.relative_to(tmp_path / "b") for p in second]
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes(), a
-    assert sorted(str(p.relative_to(tmp_path / "a")) for p in first) == [
-        "categories/cloud.html", "categories/other.html", "categories/security.html", "feed.xml", "index.html",
-        "providers/acme.html", "providers/evil.html", "providers/quiet.html"]
+    # index, a page and an Atom feed per provider, a page per category, the feed of all changes
+    assert sorted(p.name for p in first) == ["acme.html", "acme.xml", "cloud.html", "evil.html", "evil.xml",
+                                             "feed.xml", "index.html", "other.html", "quiet.html", "quiet.xml",
+                                             "security.html"]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -228,7 +229,8 @@ def test_hostile_vendor_text_is_escaped_everywhere(db: Path, tmp_path: Path) -> 
     evil = (tmp_path / "providers" / "evil.html").read_text()
     shown = "".join(parse_html(evil).text)
     assert boarddb.HOSTILE_TITLE in shown  # shown as text, not run
-    assert "Users see <img src=x onerror=alert(2)> and </textarea><svg onload=alert(3)>" in shown
+    # Update bodies are rendered as markdown and sanitised (issue 13): the hostile tags are dropped.
+    assert "Users see  and" in shown and "onerror" not in evil and "<svg" not in evil
     assert "<i>Login</i>" in shown and "<b>Everything</b> is down" in shown
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in evil
     assert "script-src" not in evil and "default-src 'none'" in evil  # no script may run at all
@@ -268,12 +270,12 @@ def test_html_needs_a_directory_and_cleans_only_its_own_pages(db: Path, tmp_path
     assert code == 1 and "give -o DIR" in err
     out = tmp_path / "site"
     code, _, err = run(capsys, "--db", str(db), "export", "--format", "html", "-o", str(out))
-    assert code == 0 and "wrote 8 files" in err  # index, feed, 3 providers, 3 categories
+    assert code == 0 and "wrote 11 files" in err
     mine = out / "providers" / "notes.html"
     mine.write_text("<p>my own notes</p>")
     code, _, err = run(capsys, "--db", str(db), "export", "--format", "html", "-o", str(out), "-c", "cloud")
     assert code == 0
-    assert sorted(p.name for p in (out / "providers").iterdir()) == ["acme.html", "notes.html"]
+    assert sorted(p.name for p in (out / "providers").iterdir()) == ["acme.html", "acme.xml", "notes.html"]
     for args in (["export", "-f", "xml"], ["export", "-c", "nope"], ["export", "-p", "ghost"],
                  ["export", "-p", "quiet", "-c", "cloud"], ["schema", "--what", "nope"]):
         code, _, err = run(capsys, "--db", str(db), *args)

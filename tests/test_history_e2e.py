@@ -15,7 +15,6 @@ import feedparser
 import pytest
 
 from aggregator.cli.main import main
-from aggregator.history.report import percent
 from tests.loopback import LoopbackServer
 from tests.test_board_chromium import Dom
 from tests.test_export import validate_json_export, validate_ndjson_export
@@ -90,15 +89,20 @@ def test_poll_a_changing_page_then_uptime_incidents_and_board_match(tmp_path: Pa
         assert comp["current_status"] == "operational"
     assert len(report["unreachable"]) == 1
     inc = report["incidents"]
-    assert (inc["count"], inc["by_impact"]["major"], inc["open"], inc["mttr_seconds"]) == (1, 1, 0, 4500.0)
+    # The incident seen by the polls, and an older one read from incidents.json on first sight.
+    assert (inc["count"], inc["by_impact"]["major"], inc["open"], inc["backfilled"], inc["observed"]) == \
+        (2, 1, 0, 1, 1)
+    assert inc["mttr_seconds"] == (4500.0 + 4800.0) / 2 and inc["mttr_counts"] == "over 2 resolved incidents"
     assert rest["incidents"]["count"] == 1 and graphql["incidents"]["count"] == 0
 
     text = run(capsys, "--db", db, "uptime", "acme")
-    assert "REST API" in text and "Incidents: 1 (1 major)" in text and "Mean time to resolve: 1h 15m" in text
+    assert "REST API" in text and "Incidents: 2 (1 major, 1 minor); 1 from the vendor's history" in text
+    assert "Mean time to resolve: 1h 17m (over 2 resolved incidents)" in text
     assert "Page unreachable 1 time(s)" in text
 
     # Incidents: the one that happened, with the vendor's own start and end.
-    (row,) = json.loads(run(capsys, "--db", db, "incidents", "--json"))
+    row, older = json.loads(run(capsys, "--db", db, "incidents", "--json"))
+    assert (older["id"], older["backfilled"], row["backfilled"]) == ("inc0older001", True, False)
     assert (row["id"], row["impact"], row["status"], row["is_open"]) == ("inc0outage01", "major", "resolved", False)
     assert row["started_at"] == when("2026-11-20T09:00:00-07:00")
     assert row["resolved_at"] == when("2026-11-20T10:15:00-07:00")
@@ -117,7 +121,9 @@ def test_poll_a_changing_page_then_uptime_incidents_and_board_match(tmp_path: Pa
     rest_then = next(c for c in as_of["components"] if c["id"] == rest["id"])
     for words in ("Acme", "All Systems Operational", "Elevated REST API error rates major resolved",
                   "This incident has been resolved.", "lasted 1h 15m", "Database upgrade", "REST API",
-                  f"{percent(rest_then['uptime_percent'])} uptime", "No data"):
+                  # seconds of polling: no percentage, only what the figure covers
+                  f"Observed by upstream: - ({rest_then['coverage']['text']})", "No data",
+                  "from the vendor's history"):
         assert words in board, words
     assert "Current incidents" not in board
     index = Dom((site / "index.html").read_text()).text

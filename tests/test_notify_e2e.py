@@ -41,7 +41,11 @@ def test_new_user_gets_exactly_one_signed_notification(tmp_path: Path, receiver:
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     page = LoopbackServer().start()
     page.set_file("/api/v2/summary.json", SP / "acme-1-operational.json")
-    page.set_file("/api/v2/incidents.json", SP / "acme-incidents.json")
+    # History as it stood at the first poll: without the incident that opens at the second one.
+    later = {i["id"] for i in json.loads((SP / "acme-2-incident-investigating.json").read_bytes())["incidents"]}
+    history = json.loads((SP / "acme-incidents.json").read_bytes())
+    page.set("/api/v2/incidents.json", json.dumps({**history, "incidents": [
+        i for i in history["incidents"] if i["id"] not in later]}))
     page.set_file("/api/v2/scheduled-maintenances.json", SP / "acme-scheduled-maintenances.json")
     db = str(tmp_path / "up.db")
     try:

@@ -13,7 +13,7 @@ from aggregator.adapters import get_adapter
 from aggregator.core import open_store
 from aggregator.errors import StoreError
 from aggregator.page.vocab import ComponentStatus
-from aggregator.store.schema import CORE, migrate
+from aggregator.store.schema import CORE, CORE_MIGRATIONS, migrate
 from aggregator.store.writer import PollOutcome, Store
 from tests.conftest import FIXTURES
 
@@ -183,7 +183,7 @@ def test_v3_moves_every_snapshot_out_of_providers(tmp_path: Path) -> None:
     before = sqlite3.connect(tmp_path / "old.db").execute("SELECT snapshot FROM providers WHERE id = 'acme'")
     stored_json = before.fetchone()[0]
     with open_store(tmp_path / "old.db") as s:
-        assert dict(s.conn.execute("SELECT subsystem, version FROM schema_versions").fetchall())["core"] == 4
+        assert dict(s.conn.execute("SELECT subsystem, version FROM schema_versions").fetchall())["core"] == len(CORE_MIGRATIONS)
         assert s.conn.execute("SELECT provider, snapshot FROM snapshots").fetchall() == [("acme", stored_json)]
         columns = {r[1] for r in s.conn.execute("PRAGMA table_info(providers)")}
         if sqlite3.sqlite_version_info >= (3, 35, 0):

@@ -151,7 +151,7 @@ def print_uptime(report: dict[str, Any]) -> None:
     from rich.markup import escape
     from rich.text import Text
 
-    from aggregator.history.report import human_duration, percent
+    from aggregator.history.report import human_duration, percent, shown_percent
 
     out = cli.console()
     window = report["window"]
@@ -176,13 +176,25 @@ def print_uptime(report: dict[str, Any]) -> None:
     per_line = -(-window["days"] // lines)
     for label, fig in rows:
         name = Text(label[:width].ljust(width), style="bold" if fig is report["page"] else "")
-        pct = Text(percent(fig["uptime_percent"]).rjust(8))
+        pct = Text(shown_percent(fig).rjust(8))
         if one_line:
             out.print(Text.assemble(name, "  ", _bar(fig["days"]), " ", pct))
         else:
             out.print(Text.assemble(name, " ", pct))
             for start in range(0, len(fig["days"]), per_line):
                 out.print(_bar(fig["days"][start:start + per_line]))
+    out.print(Text(f"  observed by upstream: {report['page']['coverage']['text']}"
+                   + ("" if report["page"]["coverage"]["enough"] else " (under a day: no percentage yet)"),
+                   style="dim"))
+    vendor = report.get("vendor_uptime")
+    if vendor:
+        out.print()
+        out.print(Text(f"Reported by the vendor ({vendor['covers']}, read {cli.local_time(vendor['read_at'])}):",
+                       style="bold"))
+        for c in vendor["components"]:
+            out.print(Text.assemble("  ", Text((c["name"] + (" (group)" if c["is_group"] else ""))[:width].ljust(width)),
+                                    " ", Text(percent(c["uptime_percent"]).rjust(8)),
+                                    Text(f"  {c['covers']}", style="dim")))
     out.print()
     times = report["page"]["time_in_status_seconds"] if not report["components"] or len(report["components"]) != 1 \
         else report["components"][0]["time_in_status_seconds"]
@@ -192,14 +204,16 @@ def print_uptime(report: dict[str, Any]) -> None:
     inc = report["incidents"]
     impacts = ", ".join(f"{n} {k}" for k, n in inc["by_impact"].items() if n)
     out.print(f"Incidents: {inc['count']}" + (f" ({impacts})" if impacts else "")
-              + (f", {inc['open']} still open" if inc["open"] else ""), markup=False)
-    out.print(f"Mean time to resolve: {human_duration(inc['mttr_seconds'])}"
-              + (f" over {inc['resolved']} resolved" if inc["resolved"] else ""), markup=False)
+              + (f", {inc['open']} still open" if inc["open"] else "")
+              + (f"; {inc['backfilled']} from the vendor's history, {inc['observed']} observed by upstream"
+                 if inc["backfilled"] else ""), markup=False)
+    out.print(f"Mean time to resolve: {human_duration(inc['mttr_seconds'])} ({inc['mttr_counts']})", markup=False)
     longest = inc["longest_outage"]
     if longest:
         out.print(f"Longest outage: {human_duration(longest['seconds'])}"
                   + (" (ongoing)" if longest["ongoing"] else "")
-                  + f", {longest['title']} [{longest['impact']}] from {cli.local_time(longest['started_at'])}",
+                  + f", {longest['title']} [{longest['impact']}] from {cli.local_time(longest['started_at'])}"
+                  + f" ({inc['longest_counts']})",
                   markup=False)
     if report["unreachable"]:
         total = sum((_parse(u["end"]) - _parse(u["start"])).total_seconds() for u in report["unreachable"])
@@ -289,6 +303,8 @@ def print_incidents(rows: list[dict[str, Any]], now: datetime, show_kind: bool =
         title = Text(terminal_safe(r["title"] or ""))  # one line, whatever the vendor wrote
         if show_kind and r["kind"] == "maintenance":
             title.append(" (maintenance)", style="dim")
+        if r.get("backfilled"):
+            title.append(" (from the vendor's history)", style="dim")
         lines.append((cells, title))
     out = cli.console()
     headers = [f"STARTED ({zone})", "PROVIDER", "IMPACT", "STATUS", "DURATION"]

@@ -204,6 +204,7 @@ def _register_features() -> None:
 FEATURE_MODULES: tuple[str, ...] = (
     "aggregator.cli.catalog", "aggregator.cli.export", "aggregator.cli.notify", "aggregator.cli.watch",
     "aggregator.cli.serve",
+    "aggregator.cli.show",
 )
 
 

@@ -21,7 +21,7 @@ from aggregator.cli.common import (
     styled_status,
 )
 from aggregator.page.termtext import terminal_safe
-from aggregator.page.wording import describe_event, short_error
+from aggregator.page.wording import describe_event, short_error, vendor_time_note
 
 
 def status_command(
@@ -117,4 +117,5 @@ def history_command(
         return
     out = console()
     for ev in events:
-        out.print(f"{local_time(ev['observed_at'])}  {describe_event(ev)}", markup=False)
+        out.print(f"{local_time(ev['observed_at'])}  {describe_event(ev)}{vendor_time_note(ev, local_time)}",
+                  markup=False)

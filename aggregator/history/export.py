@@ -26,6 +26,11 @@ FORMATS = ("json", "ndjson", "atom", "html")
 ATOM_NS = "http://www.w3.org/2005/Atom"
 TAG = "tag:upstream,2026:"
 BOARD_DAYS = 90
+# The most days a board's bars draw: each day is a cell per component, and a page must stay small
+# (a 2,000-day request once wrote a 24 MB page). Longer requests draw the last MAX_BOARD_DAYS.
+MAX_BOARD_DAYS = 365
+# Bars with more cells than this are drawn without gaps, so that they fit a phone's width.
+DENSE_BAR_DAYS = 120
 GENERATOR_META = '<meta name="generator" content="upstream">'
 
 STATUS_LABEL = {
@@ -284,6 +289,7 @@ def _cell_title(cell: dict[str, Any]) -> str:
 
 def board_context(conn: sqlite3.Connection, selection: Selection, days: int = BOARD_DAYS) -> dict[str, Any]:
     """Everything the board's templates show, computed once (and sorted: same data, same page)."""
+    from aggregator.history.markup import to_html
     from aggregator.history.report import (
         Policy,
         duration,
@@ -291,8 +297,12 @@ def board_context(conn: sqlite3.Connection, selection: Selection, days: int = BO
         incident_rows,
         parse_iso,
         percent,
+        shown_percent,
         uptime_report,
     )
+
+    requested_days = days
+    days = max(1, min(days, MAX_BOARD_DAYS))
 
     rows = status_rows(conn, list(selection.ids) if selection.ids is not None else None)
     newest_event = conn.execute(
@@ -307,15 +317,20 @@ def board_context(conn: sqlite3.Connection, selection: Selection, days: int = BO
         snap = orjson.loads(row["snapshot"]) if row["snapshot"] else {}
         report = uptime_report(conn, row["id"], days=days, now=as_of, tz=UTC, policy=policy)
         figures = {c["id"]: c for c in report["components"]}
+        vendor = report["vendor_uptime"]
+        vendor_by_id = {c["id"]: c for c in vendor["components"]} if vendor else {}
         comps = conn.execute("SELECT id, name, group_name, status, description FROM components "
                              "WHERE provider = ? ORDER BY page_order", [row["id"]]).fetchall()
         groups: list[dict[str, Any]] = []
         for cid, name, group, status, description in comps:
             fig = figures.get(cid)
+            reported = vendor_by_id.get(cid)
             entry = {"id": cid, "name": name, "status": status, "label": STATUS_LABEL.get(status, status),
                      "description": description,
-                     "uptime": percent(fig["uptime_percent"]) if fig and fig["uptime_percent"] is not None
-                     else None,
+                     "uptime": shown_percent(fig) if fig and fig["uptime_percent"] is not None else None,
+                     "covers": fig["coverage"]["text"] if fig else "nothing observed",
+                     "vendor_uptime": percent(reported["uptime_percent"]) if reported else None,
+                     "vendor_covers": reported["covers"] if reported else None,
                      "cells": [{"status": c["status"] or "none", "title": _cell_title(c)} for c in fig["days"]]
                      if fig else []}
             if not groups or groups[-1]["name"] != group:
@@ -329,6 +344,12 @@ def board_context(conn: sqlite3.Connection, selection: Selection, days: int = BO
             seconds, ongoing = duration(n, as_of)
             n["duration"] = human_duration(seconds) + (" so far" if ongoing else "")
             n["safe_url"] = safe_url(n["url"])
+            # Vendor text is markdown with a little HTML of its own: rendered, then sanitised
+            # (aggregator.history.markup); the template marks only this output safe.
+            for u in n["updates"]:
+                u["html"] = to_html(u["body"])
+            n["postmortem"] = next((u for u in n["updates"] if u["status"] == "postmortem"), None)
+            n["updates"] = [u for u in n["updates"] if u is not n["postmortem"]]
         active = [n for n in notices if n["kind"] == "incident" and n["is_open"]]
         past = [n for n in notices if n["kind"] == "incident" and not n["is_open"]]
         maintenances = [n for n in notices if n["kind"] == "maintenance"]
@@ -341,7 +362,6 @@ def board_context(conn: sqlite3.Connection, selection: Selection, days: int = BO
             "file": page_name(row["id"]),
             "name": row["name"] or row["id"],
             "category": row["category"],
-            "category_file": category_file(row["category"] or "Other"),
             "platform": row["platform"],
             "status": status,
             "label": STATUS_LABEL.get(status, status),
@@ -352,7 +372,12 @@ def board_context(conn: sqlite3.Connection, selection: Selection, days: int = BO
             "last_error": row["last_error"],
             "last_polled_at": row["last_polled_at"],
             "last_success_at": row["last_success_at"],
-            "uptime": percent(page_fig["uptime_percent"]) if page_fig["uptime_percent"] is not None else None,
+            "uptime": shown_percent(page_fig) if page_fig["uptime_percent"] is not None else None,
+            "uptime_covers": page_fig["coverage"]["text"],
+            "uptime_enough": page_fig["coverage"]["enough"],
+            "vendor_covers": vendor["covers"] if vendor else None,
+            "feed_file": page_name(row["id"]).removesuffix(".html") + ".xml",
+            "category_file": category_file(row["category"] or "Other"),
             "cells": [{"status": c["status"] or "none", "title": _cell_title(c)} for c in page_fig["days"]],
             "groups": groups,
             "active": active,
@@ -371,8 +396,14 @@ def board_context(conn: sqlite3.Connection, selection: Selection, days: int = BO
     counts: dict[str, int] = {}
     for p in providers:
         counts[p["status"]] = counts.get(p["status"], 0) + 1
-    return {"as_of": utc_text(as_of_text) if as_of_text else None, "days": days, "categories": ordered,
+    return {"as_of": utc_text(as_of_text) if as_of_text else None, "days": days, "requested_days": requested_days,
+            "dense": days > DENSE_BAR_DAYS, "categories": ordered,
             "providers": providers, "counts": counts, "policy": policy.note(), "labels": STATUS_LABEL}
+
+
+def category_file(category: str) -> str:
+    """The file name of a category's page (``categories/<this>``)."""
+    return page_name(re.sub(r"[^a-z0-9]+", "-", category.strip().lower()).strip("-") or "category")
 
 
 def _longest_text(longest: dict[str, Any] | None) -> str | None:
@@ -403,11 +434,6 @@ def board_environment() -> Any:
     return env
 
 
-def category_file(name: str) -> str:
-    """A file name for a category's page (like ``page_name``: it cannot escape the directory)."""
-    return page_name(name.lower())
-
-
 def render_board_page(context: dict[str, Any], rel: str, *, live: bool = False, env: Any = None) -> str | None:
     """One page of the board by its relative path (``index.html``, ``providers/X.html``,
     ``categories/X.html``), or None when the context has no such page. ``live``: the page
@@ -417,12 +443,16 @@ def render_board_page(context: dict[str, Any], rel: str, *, live: bool = False, 
         return env.get_template("index.html").render(**context, root="", live=live)
     folder, _, name = rel.partition("/")
     if folder == "providers":
+        by_category = {c["name"]: c for c in context["categories"]}
         for p in context["providers"]:
             if p["file"] == name:
-                return env.get_template("provider.html").render(**context, provider=p, root="../", live=live)
+                category = by_category.get(p["category"] or "Other")
+                others = [o for o in (category["providers"] if category else []) if o["id"] != p["id"]]
+                return env.get_template("provider.html").render(**context, provider=p, others=others, root="../",
+                                                                live=live)
     if folder == "categories":
         for c in context["categories"]:
-            if c["file"] == name:
+            if c["file"] and c["file"] == name:
                 return env.get_template("category.html").render(**context, category=c, root="../", live=live)
     return None
 
@@ -431,7 +461,7 @@ def render_board(context: dict[str, Any]) -> dict[str, str]:
     """Relative path -> HTML text for the index, every provider page and every category page."""
     env = board_environment()
     rels = ["index.html", *(f"providers/{p['file']}" for p in context["providers"]),
-            *(f"categories/{c['file']}" for c in context["categories"])]
+            *(f"categories/{c['file']}" for c in context["categories"] if c["file"])]
     return {rel: page for rel in rels if (page := render_board_page(context, rel, env=env)) is not None}
 
 
@@ -445,6 +475,11 @@ def export_html(conn: sqlite3.Connection, out_dir: Path, selection: Selection | 
     selection = selection or Selection()
     pages = render_board(board_context(conn, selection, days))
     pages["feed.xml"] = export_atom(conn, selection).decode()
+    for pid in (selection.ids if selection.ids is not None else [r[0] for r in conn.execute(
+            "SELECT id FROM providers ORDER BY id")]):
+        # One feed per vendor, for "Get alerted" on its page.
+        pages[f"providers/{page_name(pid).removesuffix('.html')}.xml"] = export_atom(
+            conn, Selection((pid,), (pid,))).decode()
     written = []
     try:
         (out_dir / "providers").mkdir(parents=True, exist_ok=True)
@@ -453,8 +488,10 @@ def export_html(conn: sqlite3.Connection, out_dir: Path, selection: Selection | 
             path = out_dir / rel
             write_atomic(path, text.encode())
             written.append(path)
-        for old in sorted([*(out_dir / "providers").glob("*.html"), *(out_dir / "categories").glob("*.html")]):
-            if old not in written and GENERATOR_META in old.read_text(errors="replace")[:2000]:
+        for old in sorted([*(out_dir / "providers").glob("*.html"), *(out_dir / "categories").glob("*.html"),
+                           *(out_dir / "providers").glob("*.xml")]):
+            head = old.read_text(errors="replace")[:2000]
+            if old not in written and (GENERATOR_META in head or "<generator>upstream</generator>" in head):
                 old.unlink()
     except OSError as exc:
         raise ExportError(f"cannot write the board to {out_dir}: {exc.strerror or exc}") from None

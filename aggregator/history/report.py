@@ -26,6 +26,7 @@ incidents`` start fast. How the figures are made (the same words are in ``POLICY
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -374,8 +375,9 @@ def incident_rows(conn: sqlite3.Connection, provider: str | None = None, *, sinc
     """Incidents (and/or maintenances) active at some moment of [since, until], newest first."""
     sql = ("SELECT i.provider, p.name AS provider_name, i.id, i.kind, i.title, i.impact, i.status, i.is_open, "
            "i.started_at, i.resolved_at, i.scheduled_for, i.scheduled_until, i.updated_at, i.first_seen_at, "
-           "i.url, i.component_ids, i.regions FROM incidents i LEFT JOIN providers p ON p.id = i.provider "
-           "WHERE 1 = 1")
+           "i.url, i.component_ids, i.regions, "
+           + ("i.backfilled" if has_column(conn, "incidents", "backfilled") else "0") +
+           " FROM incidents i LEFT JOIN providers p ON p.id = i.provider WHERE 1 = 1")
     args: list[Any] = []
     if provider:
         sql += " AND i.provider = ?"
@@ -389,8 +391,9 @@ def incident_rows(conn: sqlite3.Connection, provider: str | None = None, *, sinc
     for r in conn.execute(sql, args).fetchall():
         row = dict(zip(("provider", "provider_name", "id", "kind", "title", "impact", "status", "is_open",
                         "started_at", "resolved_at", "scheduled_for", "scheduled_until", "updated_at",
-                        "first_seen_at", "url", "component_ids", "regions"), r, strict=True))
+                        "first_seen_at", "url", "component_ids", "regions", "backfilled"), r, strict=True))
         row["is_open"] = bool(row["is_open"])
+        row["backfilled"] = bool(row["backfilled"])
         row["component_ids"] = orjson.loads(row["component_ids"]) if row["component_ids"] else []
         row["regions"] = orjson.loads(row["regions"]) if row["regions"] else []
         start = notice_start(row)
@@ -411,6 +414,11 @@ def incident_rows(conn: sqlite3.Connection, provider: str | None = None, *, sinc
                     "SELECT id, status, body, created_at FROM incident_updates WHERE provider = ? AND "
                     "incident_id = ? ORDER BY created_at DESC, id DESC", [row["provider"], row["id"]])]
     return rows
+
+
+def has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    """Whether the (possibly older, read-only) database has this column yet."""
+    return any(r[1] == column for r in conn.execute(f"PRAGMA table_info({table})"))
 
 
 def notice_start(row: dict[str, Any]) -> datetime | None:
@@ -434,6 +442,7 @@ def duration(row: dict[str, Any], now: datetime) -> tuple[float | None, bool]:
 def incident_stats(rows: Sequence[dict[str, Any]], now: datetime, component: str | None = None) -> dict[str, Any]:
     """Counts by impact, MTTR and the longest outage over ``rows`` (kind incident)."""
     chosen = [r for r in rows if r["kind"] == "incident" and (component is None or component in r["component_ids"])]
+    backfilled = sum(1 for r in chosen if r.get("backfilled"))
     by_impact = dict.fromkeys(("critical", "major", "minor", "none"), 0)
     resolved: list[float] = []
     longest: dict[str, Any] | None = None
@@ -455,7 +464,38 @@ def incident_stats(rows: Sequence[dict[str, Any]], now: datetime, component: str
         "resolved": len(resolved),
         "mttr_seconds": round(sum(resolved) / len(resolved), 3) if resolved else None,
         "longest_outage": longest,
+        # Which incidents the figures count: read from the vendor's history, or seen by a poll.
+        "backfilled": backfilled,
+        "observed": len(chosen) - backfilled,
+        "mttr_counts": counted_text(len(resolved), "resolved incident"),
+        "longest_counts": counted_text(len(chosen), "incident") + (", open ones included" if chosen else ""),
     }
+
+
+def counted_text(count: int, what: str) -> str:
+    return f"over {count} {what}{'s' if count != 1 else ''}" if count else f"no {what}s"
+
+
+# A figure over less observed time than this is shown as "-" with what it covers, never as a
+# percentage of the whole window.
+MIN_OBSERVED_SECONDS = 86_400.0
+
+
+def coverage(counted_seconds: float, days: int) -> dict[str, Any]:
+    """What an observed figure covers: the known time in the window, in words."""
+    enough = counted_seconds >= MIN_OBSERVED_SECONDS
+    if counted_seconds < 1:
+        text = "under 1s observed"
+    else:
+        text = f"over {human_duration(counted_seconds)} observed" + (f" of the last {days} days" if enough else "")
+    return {"observed_seconds": round(counted_seconds, 3), "enough": enough, "text": text}
+
+
+def shown_percent(figure: dict[str, Any]) -> str:
+    """An observed uptime as the terminal and the board show it: "-" under a day of observation."""
+    if not figure.get("coverage", {}).get("enough"):
+        return "-"
+    return percent(figure.get("uptime_percent"))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -494,7 +534,8 @@ def uptime_report(conn: sqlite3.Connection, provider: str, *, days: int = 90, no
 
     def figures(timeline: Timeline) -> dict[str, Any]:
         times = timeline.times(window.start, window.end)
-        return {"time_in_status_seconds": rounded(times), **policy.uptime(times),
+        up = policy.uptime(times)
+        return {"time_in_status_seconds": rounded(times), **up, "coverage": coverage(up["counted_seconds"], days),
                 "current_status": timeline.status_at(now - timedelta(microseconds=1)),
                 "days": day_cells(timeline, window, policy)}
 
@@ -513,7 +554,62 @@ def uptime_report(conn: sqlite3.Connection, provider: str, *, days: int = 90, no
                         "incidents": incident_stats(incidents, now, t.id)} for t in timelines],
         "incidents": incident_stats(incidents if component is None else
                                     [r for r in incidents if chosen & set(r["component_ids"])], now),
+        "vendor_uptime": vendor_uptime(conn, provider, window, chosen if component is not None else None),
     }
+
+
+# Statuspage's own uptime figure (providers/statuspage_uptime.py reads the bars; the engine does not
+# import adapters): a partial outage counts 30% of a major one, floored to 0.01, over days with data.
+VENDOR_PARTIAL_WEIGHT = 0.3
+
+
+def vendor_percent(days_with_data: int, partial_seconds: float, major_seconds: float) -> float | None:
+    if days_with_data <= 0:
+        return None
+    weighted = major_seconds + VENDOR_PARTIAL_WEIGHT * partial_seconds
+    return math.floor((1 - weighted / (days_with_data * 86_400)) * 10_000 + 1e-6) / 100
+
+
+def vendor_uptime(conn: sqlite3.Connection, provider: str, window: Window,
+                  only: set[str] | None = None) -> dict[str, Any] | None:
+    """The uptime the vendor's own page reports (kept apart from what upstream observed), per
+    component over the days of ``window`` the vendor gave; None where it was never read."""
+    if not has_column(conn, "providers", "vendor_uptime_at"):
+        return None
+    read = conn.execute("SELECT vendor_uptime_at FROM providers WHERE id = ?", [provider]).fetchone()
+    first_day, last_day = window.days[0][0].isoformat(), window.days[-1][0].isoformat()
+    rows = conn.execute(
+        "SELECT component_id, name, is_group, min(position), day, has_data, partial_outage_seconds, "
+        "major_outage_seconds FROM vendor_uptime WHERE provider = ? AND day >= ? AND day <= ? "
+        "GROUP BY component_id, day ORDER BY min(position), component_id, day",
+        [provider, first_day, last_day]).fetchall()
+    if not read or read[0] is None or not rows:
+        return None
+    comps: dict[str, dict[str, Any]] = {}
+    for cid, name, is_group, _, day, has_data, partial, major in rows:
+        if only is not None and cid not in only:
+            continue
+        c = comps.setdefault(cid, {"id": cid, "name": name, "is_group": bool(is_group), "days": {},
+                                   "days_with_data": 0, "partial_outage_seconds": 0, "major_outage_seconds": 0})
+        c["days"][day] = {"has_data": bool(has_data), "partial_outage_seconds": partial,
+                          "major_outage_seconds": major}
+        if has_data:
+            c["days_with_data"] += 1
+            c["partial_outage_seconds"] += partial
+            c["major_outage_seconds"] += major
+    out = []
+    for c in comps.values():
+        c["uptime_percent"] = vendor_percent(c["days_with_data"], c["partial_outage_seconds"],
+                                             c["major_outage_seconds"])
+        c["covers"] = f"vendor-reported, {c['days_with_data']} day{'s' if c['days_with_data'] != 1 else ''}"
+        c["days"] = [{"date": d.isoformat(), **c["days"].get(d.isoformat(), {"has_data": False,
+                                                                             "partial_outage_seconds": 0,
+                                                                             "major_outage_seconds": 0})}
+                     for d, _, _ in window.days]
+        out.append(c)
+    covered = max((c["days_with_data"] for c in out), default=0)
+    return {"label": "reported by the vendor", "read_at": iso_z(datetime.fromtimestamp(read[0], UTC)),
+            "covers": f"vendor-reported, {covered} day{'s' if covered != 1 else ''}", "components": out}
 
 
 def human_duration(seconds: float | None) -> str:

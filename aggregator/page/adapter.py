@@ -61,6 +61,11 @@ class Adapter:
         """URLs that tell how incidents and maintenances that left the current view ended."""
         return []
 
+    def uptime_endpoints(self, base_url: str) -> list[Endpoint]:
+        """URLs where the platform publishes the vendor's own per-day uptime (Statuspage's HTML
+        home page and its uptime bars); read when a page is first followed and daily after."""
+        return []
+
     def more_endpoints(self, bodies: Bodies, base_url: str) -> list[Endpoint]:
         """Further URLs that the bodies of ``endpoints`` call for: the other pages of a paginated
         list. The engine fetches them once, after ``endpoints``, and hands every body to ``build``
@@ -138,6 +143,16 @@ class Adapter:
             raise ParseError(f"{self.platform}: document nested too deeply") from exc
         except Exception as exc:  # noqa: BLE001 - the contract: nothing but AdapterError escapes
             raise ParseError(f"{self.platform}: unexpected document shape ({type(exc).__name__}: {exc})"[:300]) from exc
+
+    def build_uptime(self, bodies: Bodies, base_url: str | None) -> list[dict[str, Any]] | None:
+        """The vendor-reported uptime in ``bodies`` (of ``uptime_endpoints``): per component
+        ``{"id", "name", "is_group", "days": [{"date", "has_data", "partial_outage_seconds",
+        "major_outage_seconds"}]}``; None where the page publishes none."""
+        return None
+
+    def parse_uptime(self, bodies: Bodies, base_url: str | None = None) -> list[dict[str, Any]] | None:
+        """``build_uptime``, raising only ``AdapterError``."""
+        return self._guarded(self.build_uptime, bodies, base_url)  # type: ignore[no-any-return]
 
     def parse_history(self, bodies: Bodies, base_url: str | None = None) -> list[Incident | Maintenance]:
         try:

@@ -42,4 +42,21 @@ def _describe_event(ev: dict[str, Any]) -> str:
     verb = kind.split(".", 1)[1]
     change = f"{old} -> {new}" if old and old != new else (new or "")
     impact = f" [{detail['impact']}]" if detail.get("impact") and what == "incident" else ""
-    return f"{what} {verb}: {name}{impact} ({change})"
+    # Read from the platform's history on first sight (issue 13): past, never notified.
+    backfilled = " (from history)" if detail.get("backfilled") else ""
+    return f"{what} {verb}: {name}{impact} ({change}){backfilled}"
+
+
+def vendor_time_note(ev: dict[str, Any], show: Any) -> str:
+    """``"; at vendor TIME"`` when the vendor's own time of the event (``occurred_at``) is known and
+    is not when upstream saw it (a minute apart or more); ``show`` formats a stored time."""
+    occurred, observed = ev.get("occurred_at"), ev.get("observed_at")
+    if not occurred or not observed:
+        return ""
+    from datetime import datetime
+
+    try:
+        apart = abs((datetime.fromisoformat(observed) - datetime.fromisoformat(occurred)).total_seconds())
+    except ValueError:
+        return ""
+    return f"  (at vendor {show(occurred)})" if apart >= 60 else ""

@@ -44,6 +44,15 @@ class PollOutcome:
     page: ParsedPage | None = None  # the snapshot as parsed for the writer (else built from ``snapshot``)
     next_due_at: float | None = None
     failures: int | None = None
+    # Read beside the page (aggregator.store.backfill): notices from the platform's history (None:
+    # not read), and the vendor's own uptime bars when they were read on this poll.
+    backfill: list[Notice] | None = None
+    vendor_uptime: list[dict[str, Any]] | None = None
+    vendor_uptime_read: bool = False
+
+    @property
+    def has_extras(self) -> bool:
+        return bool(self.backfill) or self.vendor_uptime_read
 
 
 @dataclass(slots=True)

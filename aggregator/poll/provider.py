@@ -154,8 +154,10 @@ async def _poll(row: dict[str, Any], http: HttpClient, open_notices: Callable[[]
         for ep in endpoints if ep.key in new_state)
     if unchanged and state:
         # Nothing to parse or diff; the validators are rewritten only if the server changed them.
-        return done(PollOutcome(provider, observed_at, not_modified=True,
-                                fetch_state=new_state if new_state != state else None))
+        outcome = PollOutcome(provider, observed_at, not_modified=True,
+                              fetch_state=new_state if new_state != state else None)
+        await _vendor_uptime(adapter, http, row, outcome)
+        return done(outcome)
 
     # Something changed: bodies of endpoints that answered 304 must be fetched again to parse.
     stale = [ep for ep in endpoints if results[ep.key].not_modified]
@@ -173,12 +175,18 @@ async def _poll(row: dict[str, Any], http: HttpClient, open_notices: Callable[[]
         return done(PollOutcome(provider, observed_at, error=page))
 
     history: dict[str, Any] = {}
+    backfill: list[Any] | None = None
     # A provider never stored has no open notices: no need to ask the database (a cold start).
     gone = open_notices() - page.notice_ids if stored else set()
-    if gone:
-        history = await _history(adapter, http, row["url"], gone)
-    return done(PollOutcome(provider, observed_at, snapshot=page.snapshot, page=page, fetch_state=new_state,
-                            history=history))
+    if gone or job.first_sight:
+        # First sight: the platform's history is backfilled (stored, never notified). Later, a
+        # notice that left the page is looked up there, and what else it lists is updated.
+        backfill = await _history_notices(adapter, http, row["url"])
+        history = {n.id: n for n in backfill or () if n.id in gone}
+    outcome = PollOutcome(provider, observed_at, snapshot=page.snapshot, page=page, fetch_state=new_state,
+                          history=history, backfill=backfill)
+    await _vendor_uptime(adapter, http, row, outcome)
+    return done(outcome)
 
 
 # At most this many further pages are fetched for one provider (a bound on what one page can ask for).
@@ -219,20 +227,52 @@ def parse_here(job: ParseJob) -> ParsedPage | str:
         return exc.reason
 
 
-async def _history(adapter: Adapter, http: HttpClient, url: str, wanted: set[str]) -> dict[str, Any]:
-    """How vanished incidents ended, from the platform's history endpoints (best effort)."""
+async def _history_notices(adapter: Adapter, http: HttpClient, url: str) -> list[Any] | None:
+    """Every past incident and maintenance the platform's history endpoints list; None where it
+    has none or they cannot be fetched or read (best effort: the page still follows normally)."""
     endpoints = adapter.history_endpoints(url)
     if not endpoints:
-        return {}
-    results = await _fetch_all(http, endpoints, {}, conditional=False)
+        return None
+    try:
+        results = await _fetch_all(http, endpoints, {}, conditional=False)
+    except Exception:  # noqa: BLE001 - best effort: the page itself was read and still follows
+        return None
     bodies = {ep.key: r.body for ep in endpoints if (r := results[ep.key]).ok}
     if not bodies:
-        return {}
+        return None
     try:
-        notices = adapter.parse_history(bodies, url)
+        return list(adapter.parse_history(bodies, url))
     except AdapterError:
-        return {}
-    return {n.id: n for n in notices if n.id in wanted}
+        return None
+
+
+# The vendor's own uptime bars are read when a provider is first followed and then once a day.
+VENDOR_UPTIME_EVERY = 86_400.0
+
+
+async def _vendor_uptime(adapter: Adapter, http: HttpClient, row: dict[str, Any], outcome: PollOutcome) -> None:
+    """Read the vendor-reported uptime into ``outcome`` when it is due (best effort: a page that
+    draws no bars, or cannot be fetched or read, is tried again the next day)."""
+    if type(adapter).uptime_endpoints is Adapter.uptime_endpoints:
+        return
+    last = row.get("vendor_uptime_at")
+    if last is not None and outcome.observed_at.timestamp() - last < VENDOR_UPTIME_EVERY:
+        return
+    endpoints = adapter.uptime_endpoints(row["url"])
+    if not endpoints:
+        return
+    try:
+        results = await _fetch_all(http, endpoints, {}, conditional=False)
+    except Exception:  # noqa: BLE001 - best effort, as the history: tried again the next day
+        results = {}
+    bodies = {ep.key: r.body for ep in endpoints if (r := results.get(ep.key)) is not None and r.ok}
+    outcome.vendor_uptime_read = True
+    if not bodies:
+        return
+    try:
+        outcome.vendor_uptime = adapter.parse_uptime(bodies, row["url"])
+    except AdapterError:
+        outcome.vendor_uptime = None
 
 
 def _first_failure(endpoints: list[Endpoint], results: dict[str, FetchResult]) -> str | None:

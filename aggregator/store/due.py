@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 COLUMNS = ("id", "platform", "url", "fetch_state", "interval", "failures", "next_due_at", "reachable",
-           "snapshot_hash")
+           "snapshot_hash", "vendor_uptime_at")
 _COLS = ", ".join(COLUMNS)
 
 

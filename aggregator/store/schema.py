@@ -169,7 +169,30 @@ def _core_v4(db: sqlite_utils.Database) -> None:
         db.execute(COMPONENTS_VIEW)
 
 
-CORE_MIGRATIONS: list[Migration] = [_core_v1, _core_v2, _core_v3, _core_v4]
+def _core_v5(db: sqlite_utils.Database) -> None:
+    # Issue 13: incidents and maintenances read from the platform's history (not seen open by a
+    # poll) are marked, and never notified; the vendor's own per-day uptime is kept apart from
+    # what upstream observed. Re-runnable, like v3.
+    if "backfilled" not in {row[1] for row in db.execute("PRAGMA table_info(incidents)")}:
+        db.execute("ALTER TABLE incidents ADD COLUMN backfilled INTEGER NOT NULL DEFAULT 0")
+    if "vendor_uptime_at" not in {row[1] for row in db.execute("PRAGMA table_info(providers)")}:
+        db.execute("ALTER TABLE providers ADD COLUMN vendor_uptime_at REAL")  # unix time of the last read
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS vendor_uptime (
+            provider TEXT NOT NULL REFERENCES providers(id) ON DELETE CASCADE,
+            component_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            is_group INTEGER NOT NULL DEFAULT 0,
+            position INTEGER NOT NULL,  -- the page's data order
+            day TEXT NOT NULL,          -- YYYY-MM-DD as the vendor's page dates it
+            has_data INTEGER NOT NULL,
+            partial_outage_seconds INTEGER NOT NULL DEFAULT 0,
+            major_outage_seconds INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (provider, component_id, day)
+        )""")
+
+
+CORE_MIGRATIONS: list[Migration] = [_core_v1, _core_v2, _core_v3, _core_v4, _core_v5]
 
 
 

@@ -39,6 +39,7 @@ from aggregator.page.writeplan import (
     plan_write,
     reschedule_plan,
 )
+from aggregator.store.backfill import apply_history_extras
 from aggregator.store.connect import connect
 from aggregator.store.schema import CORE, Subsystem, migrate
 
@@ -137,7 +138,7 @@ class Store:
 
     # --- scheduling --------------------------------------------------------------------------
     POLL_COLUMNS = ("id", "platform", "url", "fetch_state", "interval", "failures", "next_due_at", "reachable",
-                    "snapshot_hash")
+                    "snapshot_hash", "vendor_uptime_at")
 
     def poll_rows(self, ids: Iterable[str] | None = None, *, due_at: float | None = None,
                   exclude: Iterable[str] = (), limit: int | None = None) -> list[dict[str, Any]]:
@@ -233,6 +234,8 @@ class Store:
         self.conn.execute("SAVEPOINT poll_batch")
         try:
             events = self._execute([plan for _, plan in planned])
+            for outcome, _ in planned:
+                self._write_extras(outcome)
         except Exception:
             self.conn.execute("ROLLBACK TO poll_batch")
             self.conn.execute("RELEASE poll_batch")
@@ -241,6 +244,17 @@ class Store:
             return self._execute_one_by_one(planned, on_error)
         self.conn.execute("RELEASE poll_batch")
         return events
+
+    def _write_extras(self, outcome: PollOutcome) -> None:
+        """What a poll read beside the page: past notices from the platform's history (stored as
+        backfilled, never notified) and the vendor's own uptime bars."""
+        if outcome.has_extras:
+            page = outcome.page
+            apply_history_extras(self.conn, outcome.provider, observed_at=outcome.observed_at,
+                                 backfill=outcome.backfill, current_ids=page.notice_ids if page else (),
+                                 vendor_uptime=outcome.vendor_uptime,
+                                 vendor_uptime_read=outcome.vendor_uptime_read,
+                                 read_at=outcome.observed_at.timestamp())
 
     def _plan(self, outcomes: Sequence[PollOutcome],
               on_error: Callable[[PollOutcome, Exception], None] | None) -> list[tuple[PollOutcome, WritePlan]]:
@@ -297,6 +311,7 @@ class Store:
             self.conn.execute("SAVEPOINT provider_poll")
             try:
                 events.extend(self._execute([plan]))
+                self._write_extras(outcome)
             except Exception as exc:
                 self.conn.execute("ROLLBACK TO provider_poll")
                 on_error(outcome, exc)
@@ -368,7 +383,8 @@ _INSERT_INCIDENT = (
     "CASE WHEN excluded.is_open = 0 THEN coalesce(incidents.resolved_at, excluded.last_seen_at) END), "
     "scheduled_for = excluded.scheduled_for, scheduled_until = excluded.scheduled_until, "
     "url = coalesce(excluded.url, incidents.url), component_ids = excluded.component_ids, "
-    "regions = excluded.regions, last_seen_at = excluded.last_seen_at")
+    "regions = excluded.regions, last_seen_at = excluded.last_seen_at, "
+    "backfilled = 0")  # seen by a poll: no longer only history (aggregator.store.backfill)
 _INSERT_UPDATE = ("INSERT INTO incident_updates (provider, incident_id, id, status, raw_status, body, created_at) "
                   "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET status = excluded.status, "
                   "raw_status = excluded.raw_status, body = excluded.body, created_at = excluded.created_at")
