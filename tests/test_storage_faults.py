@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.core import open_store
+from aggregator.notify.tables import NOTIFY_MIGRATIONS
 from aggregator.store.schema import CORE_MIGRATIONS
 from tests.conftest import REPO
 from tests.test_store import T0, _database_before_v3, fixture_snapshot
@@ -44,7 +45,7 @@ def test_a_new_database_killed_at_every_step_of_its_creation_opens_afterwards(tm
         path = tmp_path / f"{k}.db"
         with open_store(path) as store:  # a kill before any statement may leave no file: it is created
             versions = dict(store.conn.execute("SELECT subsystem, version FROM schema_versions").fetchall())
-            assert versions == {"core": len(CORE_MIGRATIONS), "notify": 1}, k
+            assert versions == {"core": len(CORE_MIGRATIONS), "notify": len(NOTIFY_MIGRATIONS)}, k
             assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert _schema(path) == clean, k
 
@@ -106,7 +107,7 @@ def test_four_processes_creating_one_database_at_once_all_succeed(tmp_path: Path
         with open_store(path) as store:
             assert [p["id"] for p in store.providers()] == ["p0", "p1", "p2", "p3"]
             versions = dict(store.conn.execute("SELECT subsystem, version FROM schema_versions").fetchall())
-            assert versions == {"core": len(CORE_MIGRATIONS), "notify": 1}
+            assert versions == {"core": len(CORE_MIGRATIONS), "notify": len(NOTIFY_MIGRATIONS)}
     assert failures == []
 
 
