@@ -139,8 +139,9 @@ class Hit:
 # ------------------------------------------------------------------------------------------------
 
 def normalise_url(url: str) -> str:
-    """https, lower-case host, default port dropped, no query, fragment or trailing slash (a
-    ``www.`` stays as given: it may be a different host)."""
+    """The scheme as given (https when there is none: a plain-http internal page stays http),
+    lower-case host, default port dropped, no query, fragment or trailing slash (a ``www.`` stays
+    as given: it may be a different host)."""
     url = url.strip()
     if not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.I):
         url = "https://" + url
@@ -148,9 +149,11 @@ def normalise_url(url: str) -> str:
     if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
         raise ValueError(f"not an http(s) URL: {url!r}")
     host = parts.hostname.lower().rstrip(".")
-    netloc = host if parts.port in (None, 80, 443) else f"{host}:{parts.port}"
+    scheme = parts.scheme.lower()
+    default_port = 443 if scheme == "https" else 80
+    netloc = host if parts.port in (None, default_port) else f"{host}:{parts.port}"
     path = re.sub(r"/{2,}", "/", parts.path).rstrip("/")
-    return urlunsplit(("https", netloc, path, "", ""))
+    return urlunsplit((scheme, netloc, path, "", ""))
 
 
 def user_catalog_path() -> Path:

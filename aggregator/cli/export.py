@@ -129,6 +129,11 @@ def uptime_command(
     print_uptime(report)
 
 
+def _glyph(status: str) -> str:
+    """One cell of a bar: a block in the status's colour, or the status's own letter without colour."""
+    return cli.STATUS_LETTER.get(status, "?") if cli.colour_off() else BAR_CHAR
+
+
 def _bar(cells: list[dict[str, Any]]) -> Any:
     from rich.text import Text
 
@@ -138,7 +143,7 @@ def _bar(cells: list[dict[str, Any]]) -> Any:
         if status is None:
             bar.append(NO_DATA_CHAR, style="grey35")
         else:
-            bar.append(BAR_CHAR, style=cli.STATUS_STYLE.get(status, "white"))
+            bar.append(_glyph(status), style=cli.STATUS_STYLE.get(status, "white"))
     return bar
 
 
@@ -155,7 +160,7 @@ def print_uptime(report: dict[str, Any]) -> None:
     legend = Text("  ")
     for status in ("operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage",
                    "unknown"):
-        legend.append(BAR_CHAR, style=cli.STATUS_STYLE[status])
+        legend.append(_glyph(status), style=cli.STATUS_STYLE[status])
         legend.append(f" {status.replace('_', ' ')}  ")
     legend.append(NO_DATA_CHAR, style="grey35")
     legend.append(" no data   (one cell a day, its worst status; the last cell is today)")
@@ -224,10 +229,16 @@ def incidents_command(
     ids: Annotated[list[str] | None, typer.Argument(help="Provider ids or names (default: all followed)")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only incidents still open")] = False,
     since: Annotated[str | None, typer.Option(help="Only incidents active since WHEN (2h, 3d, 2026-11-01)")] = None,
-    kind: Annotated[str, typer.Option(help="incident, maintenance or all")] = "incident",
+    kind: Annotated[str, typer.Option(metavar="KIND", help="incident, maintenance or all")] = "incident",
     json_out: Annotated[bool, typer.Option("--json", help="JSON array, each with its updates (UTC)")] = False,
+    fmt: cli.FormatOption = None,
 ) -> None:
-    """Incidents across providers, newest first."""
+    """Incidents across providers, newest first, one line each when piped.
+
+    Example: upstream incidents --open --since 3d --format tsv
+    """
+    fmt = cli.pick_format(fmt, json_out)
+    json_out = fmt in ("json", "ndjson")
     from aggregator.errors import QueryError
     from aggregator.history.report import duration, incident_rows
     from aggregator.store.reader import parse_since, resolve_ids
@@ -251,10 +262,24 @@ def incidents_command(
         for r in rows:
             seconds, ongoing = duration(r, now)
             r["duration_seconds"] = round(seconds, 3) if seconds is not None else None
-        cli.print_json(rows)
+        cli.emit_listing(fmt, [], [], rows)
         return
-    if not rows:
+    if not rows and fmt == "table":
         typer.echo("No incidents" + (" open" if open_only else "") + (f" since {since}" if since else "") + ".")
+        return
+    if fmt != "table" or not sys.stdout.isatty():
+        cells = []
+        for r in rows:
+            seconds, ongoing = duration(r, now)
+            start = r["scheduled_for"] if r["kind"] == "maintenance" and r["scheduled_for"] else \
+                r["started_at"] or r["first_seen_at"]
+            cells.append([start or "", r["provider"], r["kind"], r["impact"], r["status"],
+                          "" if seconds is None else f"{seconds:.0f}", r["title"]])
+        from rich.markup import escape
+
+        cli.emit_listing("tsv" if fmt == "table" else fmt,
+                         ["STARTED", "PROVIDER", "KIND", "IMPACT", "STATUS", "SECONDS", "TITLE"],
+                         [[escape(c) for c in row] for row in cells], [])
         return
     print_incidents(rows, now, show_kind=kind == "all")
 
