@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from aggregator.cli import common as cli
+from aggregator.errors import UpstreamError
 
 FORMAT_HELP = "json, ndjson, atom or html (html writes a directory: give -o DIR)"
 
@@ -42,16 +43,35 @@ def export_command(
     categories: Annotated[list[str] | None, typer.Option("--category", "-c",
                                                          help="Only providers in this category (repeatable)")] = None,
     history: Annotated[bool, typer.Option("--history", help="json/ndjson: add the event log")] = False,
-    limit: Annotated[int | None, typer.Option(help="Only the newest N events (atom, --history)", min=1)] = None,
-    days: Annotated[int, typer.Option(help="html: days of history in each bar", min=1, max=3660)] = 90,
+    limit: Annotated[int | None, typer.Option(metavar="N", help="Only the newest N events (atom, --history)",
+                                              min=1)] = None,
+    days: Annotated[int | None, typer.Option(metavar="DAYS", help="html: days of history in each bar (default 90)",
+                                             min=1, max=3660)] = None,
 ) -> None:
     """Export followed providers: normalised snapshots (json, ndjson), a feed of every change (atom) or
-    a static status board (html). Same database, same bytes."""
+    a static status board (html). Same database, same bytes.
+
+    Example: upstream export -f json --history --limit 100 -o upstream.json
+    """
     from aggregator.errors import ExportError
     from aggregator.history.export import FORMATS, export_bytes, export_html, select
 
     if fmt not in FORMATS:
         cli.fail(f"unknown format {fmt!r} (choose from: {', '.join(FORMATS)})")
+    # A flag that does not apply to the format is refused, never silently ignored.
+    if history and fmt not in ("json", "ndjson"):
+        cli.fail(f"--history applies to json and ndjson, not {fmt} ({fmt} always has what it shows)")
+    if limit is not None and (fmt == "html" or (fmt in ("json", "ndjson") and not history)):
+        cli.fail(f"--limit counts events: it applies to atom and to json/ndjson with --history, not {fmt}"
+                 + ("" if fmt == "html" else " without --history"))
+    if days is not None and fmt != "html":
+        cli.fail(f"--days applies to the html board, not {fmt}")
+    if categories:
+        up = cli.upstream(ctx)
+        try:
+            categories = [up.check_category(c) for c in categories]
+        except UpstreamError as exc:
+            cli.fail(str(exc))
     conn = cli.open_reader(ctx)
     try:
         selection = select(conn, providers or (), categories or ())
@@ -60,7 +80,7 @@ def export_command(
                 cli.fail("html writes a directory of pages: give -o DIR")
             if output.exists() and not output.is_dir():
                 cli.fail(f"{output} is a file; html needs a directory")
-            written = export_html(conn, output, selection, days)
+            written = export_html(conn, output, selection, days or 90)
             sys.stderr.write(f"wrote {len(written)} files to {output} (open {output / 'index.html'})\n")
             return
         data = export_bytes(conn, fmt, selection, history=history, limit=limit)

@@ -114,6 +114,12 @@ class Store:
             cur = self.conn.execute("DELETE FROM providers WHERE id = ?", [provider_id])
         return cur.rowcount > 0
 
+    def purge_history(self, provider_id: str) -> int:
+        """Delete a provider's event log (``upstream remove --purge``); returns how many events."""
+        with self.transaction():
+            cur = self.conn.execute("DELETE FROM events WHERE provider = ?", [provider_id])
+        return cur.rowcount
+
     # A provider's row with its snapshot JSON (the joined column comes last, so it wins over the
     # empty ``providers.snapshot`` left on SQLite < 3.35).
     _PROVIDER_SQL = ("SELECT p.*, s.snapshot AS snapshot FROM providers p "
