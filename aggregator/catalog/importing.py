@@ -100,7 +100,7 @@ def read_import(text: str, source: str = "-") -> list[ImportItem]:
         raise UserError(f"{source}: empty, no pages to import")
     if body.startswith("<"):
         items = _read_opml(body, source)
-    elif body.startswith("["):
+    elif body.startswith(("[", "{")):
         items = _read_json(body, source)
     else:
         first = body.splitlines()[0]
@@ -225,9 +225,10 @@ def _key(url: str) -> str:
 
 async def import_pages(items: list[ImportItem], store: Any, *, concurrency: int, per_host: int, timeout: float,
                        dry_run: bool = False, check_category: Callable[[str], str] | None = None,
-                       on_done: Callable[[ImportOutcome], None] | None = None) -> list[ImportOutcome]:
+                       on_done: Callable[[ImportItem], None] | None = None) -> list[ImportOutcome]:
     """Detect and follow ``items``: at most ``concurrency`` requests in flight, ``per_host`` per host
-    (the polling caps). Outcomes come back in the list's order."""
+    (the polling caps). ``on_done`` is called once per item as it is settled or detected; outcomes
+    come back in the list's order."""
     from aggregator.catalog.detect import detect
     from aggregator.http import HttpClient, check_url
 
@@ -236,12 +237,13 @@ async def import_pages(items: list[ImportItem], store: Any, *, concurrency: int,
     seen: dict[str, int] = {}
     outcomes: list[ImportOutcome | None] = [None] * len(items)
     to_detect: list[int] = []
+    to_detect_set: set[int] = set()
     categories: dict[int, str | None] = {}
 
     def settle(k: int, outcome: ImportOutcome) -> None:
         outcomes[k] = outcome
-        if on_done is not None:
-            on_done(outcome)
+        if on_done is not None and k not in to_detect_set:
+            on_done(items[k])
 
     for k, item in enumerate(items):
         try:
@@ -258,6 +260,7 @@ async def import_pages(items: list[ImportItem], store: Any, *, concurrency: int,
         else:
             seen[key] = item.line
             to_detect.append(k)
+            to_detect_set.add(k)
 
     gate = asyncio.Semaphore(max(1, concurrency))
     async with HttpClient(timeout=timeout, max_connections=concurrency, per_host=per_host) as http:
@@ -269,37 +272,44 @@ async def import_pages(items: list[ImportItem], store: Any, *, concurrency: int,
             async with gate:
                 return k, await detect(item.url.strip().rstrip("/"), http)
 
+        detected: dict[int, Any] = {}
         for task in asyncio.as_completed([one(k) for k in to_detect]):
             k, found = await task
-            item = items[k]
-            url = item.url.strip().rstrip("/")
-            if found is not None and found.verdict in SKIP_VERDICTS:
-                settle(k, ImportOutcome(url, item.line, "skipped", SKIP_VERDICTS[found.verdict]))
+            detected[k] = found
+            if on_done is not None:  # the progress bar moves as detections finish
+                on_done(items[k])
+
+    # Ids are given in the list's order (acme, acme-2, ...), whatever order the detections finished in.
+    for k in to_detect:
+        found, item = detected[k], items[k]
+        url = item.url.strip().rstrip("/")
+        if found is not None and found.verdict in SKIP_VERDICTS:
+            settle(k, ImportOutcome(url, item.line, "skipped", SKIP_VERDICTS[found.verdict]))
+            continue
+        try:
+            pid, name, poll_url, platform = follow_plan(url, found, platform=item.platform, name=item.name,
+                                                        provider_id=item.provider_id)
+        except UserError as exc:
+            reason = str(exc)
+            if found is not None and found.verdict not in {"ok", "moved"}:
+                reason = f"{found.verdict}: {found.reasons[-1] if found.reasons else 'no reason given'}"
+            settle(k, ImportOutcome(url, item.line, "failed", reason))
+            continue
+        if _key(poll_url) in followed:
+            settle(k, ImportOutcome(url, item.line, "skipped", "already followed",
+                                    provider=followed[_key(poll_url)], platform=platform))
+            continue
+        if pid in taken_ids:
+            if item.provider_id:
+                settle(k, ImportOutcome(url, item.line, "failed", f"id {pid!r} already follows another page"))
                 continue
-            try:
-                pid, name, poll_url, platform = follow_plan(url, found, platform=item.platform, name=item.name,
-                                                            provider_id=item.provider_id)
-            except UserError as exc:
-                reason = str(exc)
-                if found is not None and found.verdict not in {"ok", "moved"}:
-                    reason = f"{found.verdict}: {found.reasons[-1] if found.reasons else 'no reason given'}"
-                settle(k, ImportOutcome(url, item.line, "failed", reason))
-                continue
-            if _key(poll_url) in followed:
-                settle(k, ImportOutcome(url, item.line, "skipped", "already followed",
-                                        provider=followed[_key(poll_url)], platform=platform))
-                continue
-            if pid in taken_ids:
-                if item.provider_id:
-                    settle(k, ImportOutcome(url, item.line, "failed", f"id {pid!r} already follows another page"))
-                    continue
-                base, n = pid, 2
-                while f"{base}-{n}" in taken_ids:
-                    n += 1
-                pid = f"{base}-{n}"
-            taken_ids.add(pid)
-            followed[_key(poll_url)] = pid
-            if not dry_run:
-                store.add_provider(pid, name=name or pid, url=poll_url, platform=platform, category=categories[k])
-            settle(k, ImportOutcome(url, item.line, "added", provider=pid, platform=platform))
+            base, n = pid, 2
+            while f"{base}-{n}" in taken_ids:
+                n += 1
+            pid = f"{base}-{n}"
+        taken_ids.add(pid)
+        followed[_key(poll_url)] = pid
+        if not dry_run:
+            store.add_provider(pid, name=name or pid, url=poll_url, platform=platform, category=categories[k])
+        settle(k, ImportOutcome(url, item.line, "added", provider=pid, platform=platform))
     return [o for o in outcomes if o is not None]

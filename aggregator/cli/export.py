@@ -14,7 +14,6 @@ from typing import Annotated, Any
 import typer
 
 from aggregator.cli import common as cli
-from aggregator.errors import UpstreamError
 
 FORMAT_HELP = "json, ndjson, atom or html (html writes a directory: give -o DIR)"
 
@@ -66,12 +65,7 @@ def export_command(
                  + ("" if fmt == "html" else " without --history"))
     if days is not None and fmt != "html":
         cli.fail(f"--days applies to the html board, not {fmt}")
-    if categories:
-        up = cli.upstream(ctx)
-        try:
-            categories = [up.check_category(c) for c in categories]
-        except UpstreamError as exc:
-            cli.fail(str(exc))
+    # --category is checked by select: against the categories of the followed providers.
     conn = cli.open_reader(ctx)
     try:
         selection = select(conn, providers or (), categories or ())
