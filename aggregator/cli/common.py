@@ -193,7 +193,9 @@ def print_table(columns: list[str], rows: list[list[str]],
             for col, cell in zip(columns, row, strict=True):
                 line = Text(f"{col:>{label}}: ", "bold")
                 line.append_text(Text.from_markup(cell) if "[" in cell else Text(cell))
-                out.print(line, overflow="fold")
+                # soft_wrap: the terminal folds a long value itself; no line break is put inside it,
+                # so a copied id is whole.
+                out.print(line, soft_wrap=True)
         return
     if len(rows) < LONG_TABLE:
         from rich.table import Table
