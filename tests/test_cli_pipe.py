@@ -270,3 +270,54 @@ def test_import_refuses_a_bad_list(world: dict[str, str], tmp_path: Path) -> Non
         path.write_text(text, encoding="utf-8")
         done = run_piped(world, ["import", str(path)])
         assert done.returncode != 0 and message in done.stderr, (text, done.stderr)
+
+
+# ------------------------------------------------------------------------------------------------
+# Every --json validates against the shipped schema of its kind
+# ------------------------------------------------------------------------------------------------
+
+SCHEMAS = Path(__file__).resolve().parent.parent / "aggregator" / "schema"
+
+
+def validator(name: str, items: bool = False) -> object:
+    import jsonschema
+
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+    if items:
+        schema = {"$schema": schema["$schema"], "type": "array", "items": {"$ref": "#/$defs/item"},
+                  "$defs": {**schema.get("$defs", {}), "item": {k: v for k, v in schema.items() if k not in ("$defs", "$id", "$schema")}}}
+    return jsonschema.Draft202012Validator(schema)
+
+
+@pytest.mark.slow
+def test_every_json_output_validates(world: dict[str, str], tmp_path: Path) -> None:
+    with LoopbackServer() as site:
+        site.set("/acme", "<html><head><title>Acme Status</title></head></html>", content_type="text/html")
+        site.set("/acme/api/v2/summary.json",
+                 (FIXTURES / "statuspage" / "acme-2-incident-investigating.json").read_bytes())
+        added = run_piped(world, ["add", site.url("/acme"), "--id", "acme", "--category", "cloud"])
+        assert added.returncode == 0, added.stderr
+        polled = run_piped(world, ["poll", "--json"])
+        assert polled.returncode == 0, polled.stderr
+        path = tmp_path / "list.txt"
+        path.write_text(site.url("/acme") + "\n" + site.url("/nothing") + "\n", encoding="utf-8")
+        imported = run_piped(world, ["import", str(path), "--json", "--dry-run"])
+    checks = [
+        (["status", "--json"], "snapshot", True),
+        (["history", "acme", "--json"], "event", True),
+        (["incidents", "--kind", "all", "--json"], "incident-row", True),
+        (["export", "-f", "json"], "export", False),
+        (["export", "-f", "json", "--history"], "export", False),
+    ]
+    seen_incident = False
+    for args, schema, items in checks:
+        done = run_piped(world, args)
+        assert done.returncode == 0, (args, done.stderr)
+        doc = json.loads(done.stdout)
+        errors = [e.message for e in validator(schema, items).iter_errors(doc)]  # type: ignore[attr-defined]
+        assert not errors, (args, errors[:3])
+        seen_incident |= args[0] == "incidents" and bool(doc)
+    assert seen_incident, "the fixture has an open incident: the schema was checked on a real one"
+    report = json.loads(imported.stdout)
+    assert not list(validator("import-report").iter_errors(report))  # type: ignore[attr-defined]
+    assert report["pages"][0]["reason"] == "already followed"

@@ -42,6 +42,9 @@ def export_command(
     categories: Annotated[list[str] | None, typer.Option("--category", "-c",
                                                          help="Only providers in this category (repeatable)")] = None,
     history: Annotated[bool, typer.Option("--history", help="json/ndjson: add the event log")] = False,
+    include_removed: Annotated[bool, typer.Option("--include-removed",
+                                                  help="--history: also the events of providers no longer "
+                                                       "followed")] = False,
     limit: Annotated[int | None, typer.Option(metavar="N", help="Only the newest N events (atom, --history)",
                                               min=1)] = None,
     days: Annotated[int | None, typer.Option(metavar="DAYS", help="html: days of history in each bar (default 90)",
@@ -63,6 +66,8 @@ def export_command(
     if limit is not None and (fmt == "html" or (fmt in ("json", "ndjson") and not history)):
         cli.fail(f"--limit counts events: it applies to atom and to json/ndjson with --history, not {fmt}"
                  + ("" if fmt == "html" else " without --history"))
+    if include_removed and not history:
+        cli.fail("--include-removed applies to --history")
     if days is not None and fmt != "html":
         cli.fail(f"--days applies to the html board, not {fmt}")
     # --category is checked by select: against the categories of the followed providers.
@@ -77,7 +82,7 @@ def export_command(
             written = export_html(conn, output, selection, days or 90)
             sys.stderr.write(f"wrote {len(written)} files to {output} (open {output / 'index.html'})\n")
             return
-        data = export_bytes(conn, fmt, selection, history=history, limit=limit)
+        data = export_bytes(conn, fmt, selection, history=history, limit=limit, include_removed=include_removed)
     except ExportError as exc:
         cli.fail(str(exc))
     if output is not None and output.is_dir():
