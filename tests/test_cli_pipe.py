@@ -321,3 +321,20 @@ def test_every_json_output_validates(world: dict[str, str], tmp_path: Path) -> N
     report = json.loads(imported.stdout)
     assert not list(validator("import-report").iter_errors(report))  # type: ignore[attr-defined]
     assert report["pages"][0]["reason"] == "already followed"
+
+
+def test_following_again_does_not_replay_recorded_incidents(tmp_path: Path) -> None:
+    with LoopbackServer() as site:
+        site.set("/acme/api/v2/summary.json",
+                 (FIXTURES / "statuspage" / "acme-2-incident-investigating.json").read_bytes())
+        with Upstream(tmp_path / "up.db", config=tmp_path / "none.toml") as up:
+            up.add(site.url("/acme"), platform="statuspage", provider_id="acme")
+            up.poll()
+            opened = [e for e in up.history("acme") if e["kind"] == "incident.opened"]
+            assert len(opened) == 1
+            up.remove(["acme"])
+            up.add(site.url("/acme"), platform="statuspage", provider_id="acme")
+            up.poll()
+            kinds = [e["kind"] for e in up.history("acme")]
+    assert kinds.count("incident.opened") == 1, kinds
+    assert kinds.count("provider.status_changed") == 2  # the state when followed again is recorded

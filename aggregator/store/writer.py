@@ -320,7 +320,7 @@ class Store:
             [(now, orjson.dumps(o.fetch_state).decode() if o.fetch_state is not None else None, o.next_due_at,
               o.failures, now, page.content_hash, page.status, page.raw_status, page.description, page.page_id, now,
               o.provider) for o, page in pages for now in [iso(o.observed_at)]])
-        events = [ev for _, page in pages for ev in page.first_sight or ()]
+        events = self._not_replayed([ev for _, page in pages for ev in page.first_sight or ()])
         self.conn.executemany(_INSERT_EVENT, [_event_row(ev) for ev in events])
         # One writer, one transaction: the rows just inserted took the next numbers in order.
         last = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()[0]
@@ -329,6 +329,22 @@ class Store:
         for hook in self.event_hooks:
             hook(self.db, events)
         return events
+
+    def _not_replayed(self, events: list[Event]) -> list[Event]:
+        """First-sight events without the notices the log already has: a provider removed and
+        followed again does not announce again the incidents it recorded before (issue 16)."""
+        notices = [ev for ev in events if ev.subject_id is not None and ev.old is None
+                   and ev.kind.value != "provider.status_changed"]
+        if not notices:
+            return events
+        providers = sorted({ev.provider for ev in notices})
+        known = set(self.conn.execute(
+            f"SELECT provider, kind, subject_id FROM events WHERE provider IN ({','.join('?' * len(providers))}) "
+            "AND subject_id IS NOT NULL", providers).fetchall())
+        if not known:
+            return events
+        replayed = {id(ev) for ev in notices if (ev.provider, ev.kind.value, ev.subject_id) in known}
+        return [ev for ev in events if id(ev) not in replayed]
 
     def _reschedule_only(self, outcome: PollOutcome) -> None:
         sets: dict[str, Any] = {"last_polled_at": iso(outcome.observed_at)}
@@ -383,7 +399,7 @@ class Store:
             stored_row = self.conn.execute("SELECT snapshot FROM snapshots WHERE provider = ?",
                                            [outcome.provider]).fetchone() if stored_hash else None
             if stored_row is None and page.first_sight is not None:
-                changes = page.first_sight  # computed where the page was parsed
+                changes = self._not_replayed(list(page.first_sight))  # computed where the page was parsed
             else:
                 previous = Snapshot.model_validate_json(stored_row[0]) if stored_row else None
                 changes = diff(previous, page.model(), outcome.observed_at, outcome.history)
