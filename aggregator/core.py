@@ -194,11 +194,17 @@ class Upstream:
         if not self.store.set_interval(provider_id, seconds, now=now):
             raise UserError(f"not following {provider_id!r}")
 
-    def detect(self, url: str) -> Detection:
-        """Which platform serves ``url``, and why (network: the page and a few probes)."""
+    def detect(self, url: str, *, timeout: float | None = None) -> Detection:
+        """Which platform serves ``url``, and why (network: the page and a few probes); UserError
+        for a URL that is not http(s), the same check as ``add``."""
         from aggregator.catalog.detect import detect_url
+        from aggregator.http import check_url
 
-        return detect_url(url, timeout=self.config.poll.timeout)
+        try:
+            check_url(url)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        return detect_url(url, timeout=self.config.poll.timeout if timeout is None else timeout)
 
     # --- polling ----------------------------------------------------------------------------------
     def poll(self, provider_ids: Sequence[str] | None = None, *,

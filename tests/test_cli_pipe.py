@@ -338,3 +338,33 @@ def test_following_again_does_not_replay_recorded_incidents(tmp_path: Path) -> N
             kinds = [e["kind"] for e in up.history("acme")]
     assert kinds.count("incident.opened") == 1, kinds
     assert kinds.count("provider.status_changed") == 2  # the state when followed again is recorded
+
+
+# ------------------------------------------------------------------------------------------------
+# Help
+# ------------------------------------------------------------------------------------------------
+
+COMMANDS = ["add", "import", "remove", "poll", "status", "history", "parse", "categories", "detect", "platforms",
+            "follow", "unfollow", "export", "schema", "uptime", "incidents", "subscribe", "deliver", "watch",
+            "set-interval", "providers search", "providers list", "providers show", "catalog verify",
+            "subscriptions list", "subscriptions show", "subscriptions pause", "subscriptions resume",
+            "subscriptions remove", "subscriptions test", "subscriptions schema", "deliveries",
+            "deliveries retry", "deliveries show"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_has_plain_metavars_and_an_example(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from aggregator.cli.main import main
+
+    assert main([*command.split(), "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "Example: upstream " in out
+    assert not re.search(r"<(str|int|float|path|int range|list\[str\])>|\{\w+\}", out), out
+
+
+def test_command_list_summaries_are_whole(capsys: pytest.CaptureFixture[str]) -> None:
+    from aggregator.cli.main import main
+
+    assert main(["--help"]) == 0
+    listing = capsys.readouterr().out.split("Commands:", 1)[1]
+    assert "..." not in listing and "…" not in listing

@@ -155,14 +155,23 @@ def _detection_lines(found: Any) -> list[tuple[str, str]]:
 
 
 def detect_command(
-    url: Annotated[str, typer.Argument(help="A status page URL")],
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(metavar="URL", help="A status page URL (http or https)")],
     json_out: Annotated[bool, typer.Option("--json", help="The detection as JSON")] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds per request")] = 15.0,
+    timeout: Annotated[float, typer.Option(metavar="SECONDS", help="Seconds per request")] = 15.0,
 ) -> None:
-    """Which platform serves a status page, where its API and feed are, and why we think so."""
-    from aggregator.catalog.detect import Verdict, detect_url
+    """Which platform serves a status page, where its API and feed are, and why we think so.
 
-    found = detect_url(url, timeout=timeout)
+    Example: upstream detect https://www.githubstatus.com --json
+    """
+    from aggregator.catalog.detect import Verdict
+    from aggregator.cli.common import upstream
+    from aggregator.errors import UpstreamError
+
+    try:
+        found = upstream(ctx).detect(url, timeout=timeout)
+    except UpstreamError as exc:
+        fail(str(exc))
     if json_out:
         print_json(found.to_dict())
     else:

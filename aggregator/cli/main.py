@@ -286,6 +286,66 @@ def _register_features() -> None:
             _registered.add(name)
 
 
+# Metavars by parameter name where a command did not give one: what a person would write.
+METAVARS = {"provider": "ID", "ids": "ID", "names": "NAME", "days": "DAYS", "since": "WHEN", "until": "WHEN",
+            "limit": "N", "component": "COMPONENT", "url": "URL", "files": "FILE", "ref": "SUBSCRIPTION",
+            "delivery_id": "DELIVERY", "sink": "SINK", "output": "PATH", "db": "PATH"}
+
+
+# An example for each command whose docstring has none (the others carry theirs).
+EXAMPLES = {
+    "parse": "upstream parse statuspage saved-summary.json --json",
+    "follow": "upstream follow aws github \"Google Cloud\"",
+    "unfollow": "upstream unfollow github",
+    "schema": "upstream schema --what event > event.schema.json",
+    "uptime": "upstream uptime github --days 30 --component API",
+    "subscribe": "upstream subscribe https://hooks.example.com/x --provider github --min-severity major",
+    "deliver": "upstream deliver --json",
+    "watch": "upstream watch --summary-every 300",
+    "subscriptions list": "upstream subscriptions list --format tsv",
+    "subscriptions show": "upstream subscriptions show 1 --json",
+    "subscriptions pause": "upstream subscriptions pause 1",
+    "subscriptions resume": "upstream subscriptions resume 1",
+    "subscriptions remove": "upstream subscriptions remove 1",
+    "subscriptions test": "upstream subscriptions test 1",
+    "subscriptions schema": "upstream subscriptions schema -o payload.schema.json",
+    "deliveries": "upstream deliveries --failed",
+    "deliveries retry": "upstream deliveries retry --all-failed",
+    "deliveries show": "upstream deliveries show 12 --json",
+    "catalog": "upstream catalog verify github",
+    "catalog verify": "upstream catalog verify github slack",
+    "providers": "upstream providers search stripe",
+    "providers search": "upstream providers search \"google cloud\"",
+    "subscriptions": "upstream subscriptions list",
+}
+
+
+def _plain_help(command: Any, parent: str | None = None) -> None:
+    """Help as a person writes it: ``ID...``, ``DAYS``, ``URL`` instead of ``{provider}`` and
+    ``<int range>`` (from the parameter's name where a command gave no metavar), each summary
+    whole in the command list (click cuts them at 45 characters), an example in every command."""
+    from typer.core import TyperArgument, TyperOption
+
+    for sub in getattr(command, "commands", {}).values():
+        _plain_help(sub, "" if parent is None else command.name or "")
+    if command.help and not command.short_help:
+        command.short_help = " ".join(command.help.strip().split("\n\n")[0].split())
+    example = EXAMPLES.get(f"{parent} {command.name}".strip()) if parent is not None else None
+    if example and command.help and "Example:" not in command.help:
+        command.help = command.help.rstrip() + "\n\nExample: " + example
+    for param in command.params:
+        word = param.metavar or METAVARS.get(param.name, param.name.upper().removesuffix("_OUT"))
+        if isinstance(param, TyperArgument):
+            shown = word if word.endswith("...") or param.nargs == 1 else word + "..."
+            usage = shown if param.required else f"[{shown}]"
+            param._usage_display_name = lambda usage=usage: usage  # type: ignore[method-assign]
+            param._rich_display_name = lambda shown=shown: shown  # type: ignore[method-assign]
+            param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+        elif isinstance(param, TyperOption) and not param.is_flag and not param.count:
+            param.metavar = word
+            param.display_type_rich = lambda ctx, word=word: word  # type: ignore[method-assign]
+
+
 FEATURE_MODULES: tuple[str, ...] = (
     "aggregator.cli.catalog", "aggregator.cli.export", "aggregator.cli.notify", "aggregator.cli.watch",
 )
@@ -300,7 +360,9 @@ def main(argv: list[str] | None = None) -> int:
         return fast
     _register_features()
     try:
-        code = app(args=argv, standalone_mode=False, prog_name="upstream")
+        command = typer.main.get_command(app)
+        _plain_help(command)
+        code = command.main(args=argv, standalone_mode=False, prog_name="upstream")
     except typer.Exit as exc:
         return exc.exit_code
     except click_errors.NoArgsIsHelpError as exc:
