@@ -42,8 +42,7 @@ def register(app: typer.Typer) -> None:
         """
         from dataclasses import replace
 
-        from aggregator.cli.common import open_store
-        from aggregator.poll.watch import run_watch
+        from aggregator.cli.common import open_store, upstream
 
         settings = _settings(interval_scale)
         if summary_every is not None:
@@ -63,7 +62,9 @@ def register(app: typer.Typer) -> None:
         log(f"watching {count} providers (interval {settings.interval * settings.scale:g}s, "
             f"{settings.concurrency} requests at once, {settings.per_host} per host{workers})")
         try:
-            run_watch(store, settings=settings, max_cycles=max_cycles, once=once, log=log)
+            # Through the facade, which hands run_watch the notification delivery (the bare
+            # run_watch delivers nothing).
+            upstream(ctx).watch(settings=settings, max_cycles=max_cycles, once=once, log=log)
         finally:
             store.close()
 
