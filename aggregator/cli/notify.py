@@ -299,8 +299,8 @@ def deliveries_command(
                       cli.local_time(when), escape(d["text"] or d["type"]),
                       escape(d["last_error"] or "") if d["state"] != "delivered" else ""])
     cli.emit_listing(fmt, ["ID", "SUB", "STATE", "TRIES", "WHEN", "WHAT", "ERROR"], cells, [])
-    if failed and fmt == "table" and sys.stdout.isatty():
-        typer.echo("re-send with: upstream deliveries retry ID... (or --all-failed)")
+    if failed and fmt == "table":
+        sys.stderr.write("re-send with: upstream deliveries retry ID... (or --all-failed)\n")
 
 
 @deliveries_app.command("retry")
