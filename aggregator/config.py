@@ -30,6 +30,8 @@ class Config:
 
     poll: PollSettings = field(default_factory=PollSettings)
     serve_token: str | None = None  # [serve] token: the bearer token ``upstream serve`` asks for
+    # [poll] deliver = true: ``upstream poll`` sends the notifications due after polling (cron users).
+    deliver: bool = False
     source: Path | None = None  # the file it came from, None where there was none
 
 
@@ -58,6 +60,8 @@ def settings_from(doc: Mapping[str, Any], source: str = "config.toml") -> PollSe
         raise ConfigError(f"{source}: [poll] must be a table")
     values: dict[str, Any] = {}
     for key, value in poll.items():
+        if key == "deliver":  # not a polling setting: read by config_from
+            continue
         if key == "platforms":
             if not isinstance(value, dict):
                 raise ConfigError(f"{source}: [poll.platforms] must be a table of platform = seconds")
@@ -67,7 +71,7 @@ def settings_from(doc: Mapping[str, Any], source: str = "config.toml") -> PollSe
             values["platforms"] = platforms
             continue
         if key not in _NUMBER_KEYS:
-            known = ", ".join(sorted([*_NUMBER_KEYS, "platforms"]))
+            known = ", ".join(sorted([*_NUMBER_KEYS, "platforms", "deliver"]))
             raise ConfigError(f"{source}: unknown key poll.{key} (known: {known})")
         minimum = MIN_INTERVAL if key == "interval" else (
             0 if key == "poll_processes" else 1 if key in _INT_KEYS else 0.0)
@@ -100,6 +104,9 @@ def config_from(doc: Mapping[str, Any], source: str = "config.toml") -> Config:
     unknown = sorted(set(doc) - set(KNOWN_TABLES))
     if unknown:
         raise ConfigError(f"{source}: unknown table [{unknown[0]}] (known: {', '.join(sorted(KNOWN_TABLES))})")
+    deliver = doc.get("poll", {}).get("deliver", False) if isinstance(doc.get("poll"), dict) else False
+    if not isinstance(deliver, bool):
+        raise ConfigError(f"{source}: poll.deliver must be true or false, not {deliver!r}")
     serve = doc.get("serve", {})
     if not isinstance(serve, dict):
         raise ConfigError(f"{source}: [serve] must be a table")
@@ -109,7 +116,7 @@ def config_from(doc: Mapping[str, Any], source: str = "config.toml") -> Config:
     token = serve.get("token")
     if token is not None and not isinstance(token, str):
         raise ConfigError(f"{source}: serve.token must be a string")
-    return Config(poll=settings_from(doc, source), serve_token=token or None)
+    return Config(poll=settings_from(doc, source), serve_token=token or None, deliver=deliver)
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -130,5 +137,5 @@ def load_config(path: Path | None = None) -> Config:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    config = config_from(doc, str(path))
-    return Config(poll=config.poll, serve_token=config.serve_token, source=path)
+    loaded = config_from(doc, str(path))
+    return Config(poll=loaded.poll, serve_token=loaded.serve_token, deliver=loaded.deliver, source=path)

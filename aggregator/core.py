@@ -104,9 +104,7 @@ class Upstream:
 
         UserError for a URL that is not http(s), a page no adapter can read, an unknown platform or
         an id already following another page."""
-        from aggregator.adapters import get_adapter, load_adapters, resolve_poll_url
-        from aggregator.catalog.ids import MAX_ID_LENGTH, check_id, default_id
-        from aggregator.errors import AdapterError
+        from aggregator.catalog.importing import follow_plan
         from aggregator.http import check_url
 
         try:
@@ -114,32 +112,10 @@ class Upstream:
         except ValueError as exc:
             raise UserError(str(exc)) from None
         url = url.rstrip("/")
-        detected_name = None
-        found = None
-        if platform is None:
-            found = self.detect(url)
-            if found.verdict in {"unclaimed", "page_inactive"}:
-                # No platform would read it: a placeholder nobody claimed, or a page switched off.
-                raise UserError(f"{url} is not a live status page ({found.verdict}: {found.reasons[-1]}); "
-                                f"nothing added")
-            if found.verdict not in {"ok", "moved"} or not found.platform:
-                why = "; ".join(found.reasons[-2:]) if found.reasons else found.verdict
-                raise UserError(f"could not tell what platform serves {url} ({found.verdict}: {why}); "
-                                f"give --platform")
-            platform = found.platform
-            url = found.base_url or url
-            detected_name = found.name
-        elif platform not in load_adapters():
-            raise UserError(f"unknown platform {platform!r} (see: upstream platforms)")
-        try:
-            url = resolve_poll_url(get_adapter(platform), url, page_id=found.page_id if found else None,
-                                   api_url=found.api_url if found else None,
-                                   feed_url=found.feed_url if found else None)
-        except AdapterError as exc:
-            raise UserError(exc.reason) from None
-        name = name or detected_name
-        # A default id from a vendor's (possibly very long) name is cut to the bound; a given one is refused.
-        pid = check_id(provider_id or default_id(url, name)[:MAX_ID_LENGTH].rstrip("-._"))
+        if category is not None:
+            category = self.check_category(category)
+        found = self.detect(url) if platform is None else None
+        pid, name, url, platform = follow_plan(url, found, platform=platform, name=name, provider_id=provider_id)
         store = self.store
         existing = store.get_provider(pid)
         if existing and existing["url"] != url:
@@ -147,6 +123,35 @@ class Upstream:
         store.add_provider(pid, name=name or (existing or {}).get("name") or pid, url=url, platform=platform,
                            category=category)
         return store.get_provider(pid)
+
+    @staticmethod
+    def check_category(category: str) -> str:
+        """The category as the catalog spells it ('devtools' -> 'Developer Tools'); UserError naming
+        the known ones for anything else: the same check for add, import, export and subscribe."""
+        from aggregator.catalog.data import canonical_category
+        from aggregator.errors import CatalogError
+
+        try:
+            return canonical_category(category)
+        except CatalogError as exc:
+            raise UserError(str(exc)) from None
+
+    def import_pages(self, items: Sequence[Any], *, dry_run: bool = False,
+                     on_done: Callable[..., None] | None = None) -> Any:
+        """Detect and follow many pages at once (``aggregator.catalog.importing.read_import``
+        items), under the polling caps of config.toml; returns an ImportReport."""
+        import asyncio
+        import time
+
+        from aggregator.catalog.importing import ImportReport, import_pages
+
+        settings = self.config.poll
+        started = time.monotonic()
+        outcomes = asyncio.run(import_pages(list(items), self.store, concurrency=settings.concurrency,
+                                            per_host=settings.per_host, timeout=settings.timeout,
+                                            dry_run=dry_run, check_category=self.check_category,
+                                            on_done=on_done))
+        return ImportReport(outcomes=outcomes, dry_run=dry_run, seconds=time.monotonic() - started)
 
     def follow(self, names: Sequence[str]) -> list[Entry]:
         """Follow catalog vendors by id, name or alias (all or none: CatalogError names the first
@@ -167,30 +172,40 @@ class Upstream:
 
         return unfollow(self.store, names)
 
-    def remove(self, provider_ids: Sequence[str]) -> list[str]:
-        """Stop following these ids (all or none: UserError for one not followed); returns them."""
+    def remove(self, provider_ids: Sequence[str], *, purge: bool = False) -> list[tuple[str, int]]:
+        """Stop following these ids (all or none: UserError for one not followed). Their event log
+        stays readable unless ``purge``; returns (id, events deleted) for each."""
         store = self.store
         missing = [pid for pid in provider_ids if store.get_provider(pid) is None]
         if missing:
             raise UserError(f"not following {missing[0]!r}")
+        done = []
         for pid in provider_ids:
             store.remove_provider(pid)
-        return list(provider_ids)
+            done.append((pid, store.purge_history(pid) if purge else 0))
+        return done
 
     def set_interval(self, provider_id: str, seconds: float | None, *, now: float) -> None:
         """A provider's own interval (None: the platform's or the default)."""
-        from aggregator.poll.schedule import MIN_INTERVAL
+        from aggregator.durations import INTERVAL_MAX, INTERVAL_MIN, format_duration
 
-        if seconds is not None and not (MIN_INTERVAL <= seconds < float("inf")):
-            raise UserError(f"interval must be at least {MIN_INTERVAL:g} seconds, not {seconds:g}")
+        if seconds is not None and not (INTERVAL_MIN <= seconds <= INTERVAL_MAX):
+            raise UserError(f"interval must be between {format_duration(INTERVAL_MIN)} and "
+                            f"{format_duration(INTERVAL_MAX)}, not {format_duration(seconds)}")
         if not self.store.set_interval(provider_id, seconds, now=now):
             raise UserError(f"not following {provider_id!r}")
 
-    def detect(self, url: str) -> Detection:
-        """Which platform serves ``url``, and why (network: the page and a few probes)."""
+    def detect(self, url: str, *, timeout: float | None = None) -> Detection:
+        """Which platform serves ``url``, and why (network: the page and a few probes); UserError
+        for a URL that is not http(s), the same check as ``add``."""
         from aggregator.catalog.detect import detect_url
+        from aggregator.http import check_url
 
-        return detect_url(url, timeout=self.config.poll.timeout)
+        try:
+            check_url(url)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        return detect_url(url, timeout=self.config.poll.timeout if timeout is None else timeout)
 
     # --- polling ----------------------------------------------------------------------------------
     def poll(self, provider_ids: Sequence[str] | None = None, *,

@@ -356,7 +356,8 @@ def test_user_toml_overrides_and_adds(no_user_catalog: Path) -> None:
     assert github.confidence == "verified" and github.sources[-1] == "user"
     assert c.resolve("Octocat").id == "github"
     acme = c.resolve("acme")
-    assert (acme.url, acme.confidence, acme.sources) == ("https://status.acme.example", "unverified", ("user",))
+    # The scheme it was given is kept (issue 16: a plain-http internal page must stay http).
+    assert (acme.url, acme.confidence, acme.sources) == ("http://status.acme.example", "unverified", ("user",))
     assert acme.category == "DevTools & CI/CD"
     assert len(c) == len(ROWS) + 1
     assert c.search("acme", 3)[0].entry.id == "acme"

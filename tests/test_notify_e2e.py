@@ -241,8 +241,8 @@ def test_failed_deliveries_are_listed_and_resent_from_the_cli(tmp_path: Path, ca
     code, out, _ = run(capsys, "--db", str(db), "deliveries", "--failed", "--json")
     (failed,) = json.loads(out)
     assert failed["state"] == "failed" and "IsADirectoryError" in failed["last_error"]
-    code, out, _ = run(capsys, "--db", str(db), "deliveries", "--failed")
-    assert "API errors" in out and "retry" in out
+    code, out, err = run(capsys, "--db", str(db), "deliveries", "--failed")
+    assert "API errors" in out and "retry" in err  # the hint on stderr: stdout stays one record a line
     with open_store(db) as store:
         store.conn.execute("UPDATE subscriptions SET target = ?", [str(out_file)])
     code, out, _ = run(capsys, "--db", str(db), "deliveries", "retry", str(failed["id"]))

@@ -383,11 +383,10 @@ def test_status_of_many_providers_prints_one_aligned_line_each(tmp_path: Path,
     assert main(["--db", str(tmp_path / "many.db"), "status"]) in (0, None)
     seconds = time.perf_counter() - started
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["PROVIDER", "STATUS", "INCIDENTS", "CHANGED", "POLLED", "NOTE"]
-    assert [line.split()[0] for line in lines[1:]] == [f"v{i:04d}" for i in range(count)]
-    # Every column starts at the same place on every line.
-    status_at = lines[0].index("STATUS")
-    assert all(line[status_at - 1] == " " and line[status_at] != " " for line in lines[1:])
+    # Piped (issue 16): tab-separated under a header, the same six cells on every line.
+    assert lines[0].split("\t") == ["PROVIDER", "STATUS", "INCIDENTS", "CHANGED", "POLLED", "NOTE"]
+    assert [line.split("\t")[0] for line in lines[1:]] == [f"v{i:04d}" for i in range(count)]
+    assert all(line.count("\t") == 5 for line in lines)
     assert "partial outage" in lines[2] and "1 open" in lines[2]
     assert "unreachable: HTTP 503 [bold]" in lines[3]  # vendor text is shown as it is, not as markup
     assert "not polled yet" in lines[-1]

@@ -50,9 +50,9 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         serve_courier(page)
         page.set("/acme/api/v2/summary.json", (SP / "acme-1-operational.json").read_bytes())
         run("--db", db, "add", page.url(), "--platform", "statuspage", "--id", "courier", "--name", "Courier",
-            "--category", "Communications")
+            "--category", "Email & Communication")
         run("--db", db, "add", page.url("/acme"), "--platform", "statuspage", "--id", "acme", "--name", "Acme",
-            "--category", "Communications")
+            "--category", "Email & Communication")
         run("--db", db, "poll")
     sites = {}
     for days in (90, 365, 2000):
@@ -73,20 +73,20 @@ def test_vendor_page_shows_history_rendered_and_safe(board: dict[str, Path]) -> 
     assert not re.search(r"(?i)\son\w+\s*=", html)
     assert not [a for _, a in dom.elements if a.get("href", "").lower().startswith("javascript")]
     assert "b" in tags or "strong" in tags  # vendor <b> kept as allowed markup
-    for words in ("Courier", "Communications", "All Systems Operational", "Post-mortem",
+    for words in ("Courier", "Email & Communication", "All Systems Operational", "Post-mortem",
                   "Delayed email and SMS delivery major postmortem from the vendor's history",
                   "Webhook retries delayed", "lasted 2h 38m", "Get alerted",
                   "upstream subscribe https://example.com/your-webhook --provider courier",
-                  "More Communications status pages", "Acme", "reported by the vendor: 99.98%",
+                  "More Email & Communication status pages", "Acme", "reported by the vendor: 99.98%",
                   "Observed by upstream: - (under 1s observed)", "Database maintenance"):
         assert words in text, words
     assert "uptime over the last 90 days" not in text  # seconds of observation claim no percentage
     links = {a.get("href") for t, a in dom.elements if t == "a"}
-    assert {"../categories/communications.html", "courier.xml", "acme.html"} <= links
+    assert {"../categories/email-communication.html", "courier.xml", "acme.html"} <= links
     assert (board["90"] / "providers" / "courier.xml").read_text().count("<entry>") >= 11
 
-    category = Dom((board["90"] / "categories" / "communications.html").read_text())
-    assert "Communications status pages" in category.text
+    category = Dom((board["90"] / "categories" / "email-communication.html").read_text())
+    assert "Email & Communication status pages" in category.text
     assert re.search(r"Courier\b.*?Operational", category.text)  # its row: name, coverage, status
     assert {"../providers/courier.html", "../providers/acme.html"} <= {a.get("href") for t, a in category.elements
                                                                        if t == "a"}
@@ -134,5 +134,5 @@ def test_vendor_page_in_chromium_at_desktop_and_phone_width(board: dict[str, Pat
         rows = {tuple(r.split(":")) for r in figures["rows"]}
         assert len(figures["rows"]) == 5 and len(rows) == 1, (width, rows)  # bars aligned, same cells
         assert next(iter(rows))[2] == days
-    chromium_page(board["90"] / "categories" / "communications.html", 375,
+    chromium_page(board["90"] / "categories" / "email-communication.html", 375,
                   shots / "communications-category-375.png", measure=False, profile=tmp_path / "profile")

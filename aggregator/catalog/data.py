@@ -143,10 +143,10 @@ class Hit:
 # Text and URL normalisation (shared with tools/build_catalog.py)
 # ------------------------------------------------------------------------------------------------
 
-def normalise_url(url: str, keep_scheme: bool = False) -> str:
-    """https, lower-case host, default port dropped, no query, fragment or trailing slash (a
-    ``www.`` stays as given: it may be a different host). ``keep_scheme``: an explicit ``http://``
-    stays for a page on this machine (localhost, 127.0.0.1, ::1), which has no certificate."""
+def normalise_url(url: str) -> str:
+    """The scheme as given (https when there is none: a plain-http internal page stays http),
+    lower-case host, default port dropped, no query, fragment or trailing slash (a ``www.`` stays
+    as given: it may be a different host)."""
     url = url.strip()
     if not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.I):
         url = "https://" + url
@@ -154,10 +154,10 @@ def normalise_url(url: str, keep_scheme: bool = False) -> str:
     if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
         raise ValueError(f"not an http(s) URL: {url!r}")
     host = parts.hostname.lower().rstrip(".")
-    netloc = host if parts.port in (None, 80, 443) else f"{host}:{parts.port}"
+    scheme = parts.scheme.lower()
+    default_port = 443 if scheme == "https" else 80
+    netloc = host if parts.port in (None, default_port) else f"{host}:{parts.port}"
     path = re.sub(r"/{2,}", "/", parts.path).rstrip("/")
-    local = host in {"localhost", "127.0.0.1", "::1"}
-    scheme = parts.scheme.lower() if keep_scheme and local else "https"
     return urlunsplit((scheme, netloc, path, "", ""))
 
 
@@ -234,7 +234,7 @@ def _user_entry(pid: str, data: Any, shipped: Entry | None, source: Path) -> Ent
         changes["aliases"] = tuple(a.strip() for a in aliases if a.strip())
     entry = replace(base, **changes)
     try:
-        entry = replace(entry, url=normalise_url(entry.url, keep_scheme=True))
+        entry = replace(entry, url=normalise_url(entry.url))
     except ValueError as exc:
         raise CatalogError(f"{where}: {exc}") from None
     if entry.platform not in PLATFORMS:

@@ -13,7 +13,15 @@ from typing import Annotated, Any
 
 import typer
 
-from aggregator.cli.common import console, fail, open_store, print_json
+from aggregator.cli.common import (
+    FormatOption,
+    console,
+    emit_listing,
+    fail,
+    open_store,
+    pick_format,
+    print_json,
+)
 
 
 def _catalog() -> Any:
@@ -24,17 +32,6 @@ def _catalog() -> Any:
         return load_catalog()
     except CatalogError as exc:
         fail(str(exc))
-
-
-def _table(columns: list[str]) -> Any:
-    from rich.table import Table
-
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in columns:
-        # Ids and URLs are for copying: never cut or folded; the other columns wrap to make room.
-        whole = col in {"ID", "URL"}
-        table.add_column(col, no_wrap=whole, min_width=None, overflow="ellipsis" if whole else "fold")
-    return table
 
 
 def _e(text: Any) -> str:
@@ -48,54 +45,70 @@ def _e(text: Any) -> str:
 # ------------------------------------------------------------------------------------------------
 
 def providers_search(
-    word: Annotated[str, typer.Argument(help="Name, alias, abbreviation or host to look for")],
-    limit: Annotated[int, typer.Option(help="At most this many results")] = 10,
+    word: Annotated[str, typer.Argument(metavar="WORDS", help="Name, alias, abbreviation or host to look for")],
+    limit: Annotated[int, typer.Option(metavar="N", min=1, help="At most this many results")] = 10,
     json_out: Annotated[bool, typer.Option("--json", help="JSON array of matches")] = False,
+    fmt: FormatOption = None,
 ) -> None:
-    """Find vendors in the catalog (exact names and aliases first, then prefixes, then fuzzy)."""
+    """Find vendors in the catalog (exact names and aliases first, then prefixes, then fuzzy).
+
+    Example: upstream providers search "google cloud"
+    """
+    fmt = pick_format(fmt, json_out)
     hits = _catalog().search(word, limit)
-    if json_out:
-        print_json([{**h.entry.to_dict(), "score": round(h.score, 1), "matched": h.matched} for h in hits])
+    records = [{**h.entry.to_dict(), "score": round(h.score, 1), "matched": h.matched} for h in hits]
+    if fmt in ("json", "ndjson"):
+        emit_listing(fmt, [], [], records)
         return
     if not hits:
         fail(f"no provider matches {word!r} (see: upstream providers list)")
     from aggregator.catalog.ids import fold
 
-    table = _table(["ID", "NAME", "PLATFORM", "URL", "ALSO KNOWN AS"])
+    rows = []
     for h in hits:
         e = h.entry
         alias = "" if fold(h.matched) in {fold(e.name), e.id} else h.matched
-        table.add_row(_e(e.id), _e(e.name), _e(e.platform), _e(e.url), _e(alias))
-    console().print(table)
+        rows.append([_e(e.id), _e(e.name), _e(e.platform), _e(e.url), _e(alias)])
+    emit_listing(fmt, ["ID", "NAME", "PLATFORM", "URL", "ALSO KNOWN AS"], rows, records)
 
 
 def providers_list(
-    category: Annotated[str | None, typer.Option(help="Only this category (see: upstream categories)")] = None,
-    platform: Annotated[str | None, typer.Option(help="Only this platform (see: upstream platforms)")] = None,
+    category: Annotated[str | None, typer.Option(metavar="CATEGORY",
+                                                 help="Only this category (see: upstream categories)")] = None,
+    platform: Annotated[str | None, typer.Option(metavar="PLATFORM",
+                                                 help="Only this platform (see: upstream platforms)")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="JSON array of entries")] = False,
+    fmt: FormatOption = None,
 ) -> None:
-    """List catalog vendors, optionally of one category or platform."""
+    """List catalog vendors, optionally of one category or platform.
+
+    Example: upstream providers list --category "Cloud & Hosting" --format csv
+    """
+    fmt = pick_format(fmt, json_out)
     from aggregator.errors import CatalogError
 
     try:
         entries = _catalog().list_entries(category, platform)
     except CatalogError as exc:
         fail(str(exc))
-    if json_out:
-        print_json([e.to_dict() for e in entries])
+    if fmt in ("json", "ndjson"):
+        emit_listing(fmt, [], [], [e.to_dict() for e in entries])
         return
-    table = _table(["ID", "NAME", "CATEGORY", "PLATFORM", "URL"])
-    for e in entries:
-        table.add_row(_e(e.id), _e(e.name), _e(e.category), _e(e.platform), _e(e.url))
-    console().print(table)
-    console(stderr=True).print(f"{len(entries)} providers")
+    # Plain cells: nothing here is markup, and escaping 3,500 rows x 5 cells costs more than printing.
+    emit_listing(fmt, ["ID", "NAME", "CATEGORY", "PLATFORM", "URL"],
+                 [[_e(e.id), _e(e.name), _e(e.category), _e(e.platform), _e(e.url)] for e in entries], [])
+    if sys.stderr.isatty():
+        console(stderr=True).print(f"{len(entries)} providers")
 
 
 def providers_show(
-    name: Annotated[str, typer.Argument(help="Provider id, name or alias")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Provider id, name or alias")],
     json_out: Annotated[bool, typer.Option("--json", help="The entry as JSON")] = False,
 ) -> None:
-    """Everything the catalog knows about one vendor, and why it is trusted as much as it is."""
+    """Everything the catalog knows about one vendor, and why it is trusted as much as it is.
+
+    Example: upstream providers show github
+    """
     from aggregator.catalog.data import trust_lines
     from aggregator.errors import CatalogError
 
@@ -118,16 +131,19 @@ def providers_show(
 
 def categories_command(
     json_out: Annotated[bool, typer.Option("--json", help="JSON object category -> count")] = False,
+    fmt: FormatOption = None,
 ) -> None:
-    """The fixed list of categories, with how many catalog vendors are in each."""
+    """The fixed list of categories, with how many catalog vendors are in each.
+
+    Example: upstream categories --format tsv
+    """
+    fmt = pick_format(fmt, json_out)
     counts = _catalog().categories()
-    if json_out:
+    if fmt == "json":
         print_json(counts)
         return
-    table = _table(["CATEGORY", "PROVIDERS"])
-    for category, count in counts.items():
-        table.add_row(_e(category), str(count))
-    console().print(table)
+    emit_listing(fmt, ["CATEGORY", "PROVIDERS"], [[_e(c), str(n)] for c, n in counts.items()],
+                 [{"category": c, "providers": n} for c, n in counts.items()], key_columns=("CATEGORY",))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -142,14 +158,23 @@ def _detection_lines(found: Any) -> list[tuple[str, str]]:
 
 
 def detect_command(
-    url: Annotated[str, typer.Argument(help="A status page URL")],
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(metavar="URL", help="A status page URL (http or https)")],
     json_out: Annotated[bool, typer.Option("--json", help="The detection as JSON")] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds per request")] = 15.0,
+    timeout: Annotated[float, typer.Option(metavar="SECONDS", help="Seconds per request")] = 15.0,
 ) -> None:
-    """Which platform serves a status page, where its API and feed are, and why we think so."""
-    from aggregator.catalog.detect import Verdict, detect_url
+    """Which platform serves a status page, where its API and feed are, and why we think so.
 
-    found = detect_url(url, timeout=timeout)
+    Example: upstream detect https://www.githubstatus.com --json
+    """
+    from aggregator.catalog.detect import Verdict
+    from aggregator.cli.common import upstream
+    from aggregator.errors import UpstreamError
+
+    try:
+        found = upstream(ctx).detect(url, timeout=timeout)
+    except UpstreamError as exc:
+        fail(str(exc))
     if json_out:
         print_json(found.to_dict())
     else:
@@ -162,21 +187,27 @@ def detect_command(
 
 def platforms_command(
     json_out: Annotated[bool, typer.Option("--json", help="JSON array of platforms")] = False,
+    fmt: FormatOption = None,
 ) -> None:
-    """The platforms upstream reads, and what it reads from each."""
+    """The platforms upstream reads, and what it reads from each.
+
+    Example: upstream platforms --format csv
+    """
+    fmt = pick_format(fmt, json_out)
     from aggregator.adapters import load_adapters
 
     rows = [{"platform": name, "title": cls.title, "reads": sorted(cls.reads), "lacks": dict(sorted(cls.lacks.items()))}
             for name, cls in load_adapters().items()]
-    if json_out:
-        print_json(rows)
+    if fmt in ("json", "ndjson"):
+        emit_listing(fmt, [], [], rows)
         return
-    table = _table(["PLATFORM", "TITLE", "READS"])
+    cells = []
     for row in rows:
         # What the platform itself does not have is said, so that an empty list is not a mystery.
         lacks = "; ".join(f"no {part} ({why})" for part, why in row["lacks"].items())
-        table.add_row(_e(row["platform"]), _e(row["title"]), _e("; ".join(filter(None, [", ".join(row["reads"]), lacks]))))
-    console().print(table)
+        cells.append([_e(row["platform"]), _e(row["title"]),
+                      _e("; ".join(filter(None, [", ".join(row["reads"]), lacks])))])
+    emit_listing(fmt, ["PLATFORM", "TITLE", "READS"], cells, rows, key_columns=("PLATFORM",))
 
 
 # ------------------------------------------------------------------------------------------------

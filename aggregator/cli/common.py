@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -88,32 +88,130 @@ def open_reader(ctx: typer.Context) -> Any:
 
 
 def console(stderr: bool = False) -> Any:
+    """A rich console; off a terminal (a pipe, a file, cron mail) it never wraps or crops a line."""
     from aggregator.page.termtext import safe_console_class
 
-    return safe_console_class()(stderr=stderr, highlight=False, soft_wrap=False)
+    out = safe_console_class()(stderr=stderr, highlight=False, soft_wrap=False)
+    if not out.is_terminal:
+        out.soft_wrap = True
+    return out
+
+
+def colour_off() -> bool:
+    """No colour: ``NO_COLOR`` set, or stdout not a terminal."""
+    import os
+
+    return bool(os.environ.get("NO_COLOR")) or not sys.stdout.isatty()
+
+
+# Letters that tell the statuses apart where colour cannot (NO_COLOR, a pipe).
+STATUS_LETTER = {
+    "operational": "=",
+    "under_maintenance": "M",
+    "degraded_performance": "d",
+    "partial_outage": "p",
+    "major_outage": "X",
+    "unknown": "?",
+}
+
+FORMATS = ("table", "tsv", "csv", "json", "ndjson")
+FORMAT_HELP = "table (aligned; tab-separated when piped), tsv, csv, json or ndjson"
+FormatOption = Annotated[str | None, typer.Option("--format", metavar="FORMAT", help=FORMAT_HELP,
+                                                  show_default=False)]
+
+
+def pick_format(fmt: str | None, json_out: bool) -> str:
+    """The listing format from ``--format`` and ``--json``: one of FORMATS, "table" by default."""
+    if fmt is not None and fmt not in FORMATS:
+        fail(f"unknown format {fmt!r} (choose from: {', '.join(FORMATS)})")
+    if json_out and fmt not in (None, "json"):
+        fail(f"--json and --format {fmt} contradict each other: give one")
+    return "json" if json_out else fmt or "table"
+
+
+def _plain(cell: str) -> str:
+    from rich.text import Text
+
+    text = Text.from_markup(cell).plain if "[" in cell else cell
+    # One record a line: a page's words may carry tabs or line breaks.
+    return " ".join(text.split()) if ("\n" in text or "\t" in text or "\r" in text) else text
+
+
+def emit_listing(fmt: str, columns: list[str], rows: list[list[str]], records: list[Any],
+                 key_columns: tuple[str, ...] = ("ID", "PROVIDER", "URL")) -> None:
+    """A listing in ``fmt``: rows of rich-markup cells for table/tsv/csv, ``records`` for json/ndjson.
+
+    Off a terminal a table is tab-separated with its header, one record a line, nothing cut.
+    On a terminal, key columns (ids, URLs) are never cut or folded: the other columns fold
+    first, and where even that does not fit each record becomes a block of ``NAME: value`` lines."""
+    if fmt == "json":
+        print_json(records)
+        return
+    if fmt == "ndjson":
+        import orjson
+
+        sys.stdout.write("".join(orjson.dumps(r).decode() + "\n" for r in records))
+        return
+    if fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([_plain(c) for c in row] for row in rows)
+        return
+    if fmt == "tsv" or not sys.stdout.isatty():
+        lines = ["\t".join(columns)]
+        lines += ["\t".join(_plain(c).replace("\t", " ") for c in row) for row in rows]
+        sys.stdout.write("\n".join(lines) + "\n")
+        return
+    print_table(columns, rows, key_columns)
 
 
 LONG_TABLE = 200  # rows from which a table is printed as aligned lines rather than by rich's Table
 
 
-def print_table(columns: list[str], rows: list[list[str]]) -> None:
-    """Rows of rich-markup cells under bold headers, columns aligned.
+def print_table(columns: list[str], rows: list[list[str]],
+                key_columns: tuple[str, ...] = ("ID", "PROVIDER", "URL")) -> None:
+    """Rows of rich-markup cells under bold headers, columns aligned, on a terminal.
 
     Rich's Table measures every cell of every row twice, ~0.3 ms a row: 5,000 providers took
-    2 s. Past ``LONG_TABLE`` rows each line is laid out here instead, at its full length (on a
-    terminal cut at its width: a long list is for scanning, not for wrapping)."""
+    2 s. Past ``LONG_TABLE`` rows each line is laid out here instead, at its full length. Key
+    columns are never cut: when they alone do not fit the width, records become lists."""
     from rich.text import Text
 
     from aggregator.page.termtext import terminal_safe
 
     rows = [[terminal_safe(cell) for cell in row] for row in rows]  # a vendor's newline stays in its cell
     out = console()
+    if not out.is_terminal:
+        emit_listing("tsv", columns, rows, [])
+        return
+    keys = [k for k, col in enumerate(columns) if col in key_columns]
+    key_width = sum(max([len(columns[k])] + [len(_plain(r[k])) for r in rows]) + 2 for k in keys)
+    others = len(columns) - len(keys)
+    if key_width + 6 * others > out.width:
+        # Too narrow for a table whose ids stay whole: one block a record, each value whole.
+        label = max(len(c) for c in columns)
+        for n, row in enumerate(rows):
+            if n:
+                out.print()
+            for col, cell in zip(columns, row, strict=True):
+                line = Text(f"{col:>{label}}: ", "bold")
+                line.append_text(Text.from_markup(cell) if "[" in cell else Text(cell))
+                # soft_wrap: the terminal folds a long value itself; no line break is put inside it,
+                # so a copied id is whole.
+                out.print(line, soft_wrap=True)
+        return
     if len(rows) < LONG_TABLE:
         from rich.table import Table
 
         table = Table(box=None, header_style="bold", pad_edge=False)
-        for col in columns:
-            table.add_column(col)
+        for k, col in enumerate(columns):
+            if k in keys:
+                table.add_column(col, no_wrap=True, overflow="ignore",
+                                 min_width=max([len(col)] + [len(_plain(r[k])) for r in rows]))
+            else:
+                table.add_column(col, overflow="fold")
         for row in rows:
             table.add_row(*row)
         out.print(table)
@@ -128,11 +226,8 @@ def print_table(columns: list[str], rows: list[list[str]]) -> None:
             text.append(" " * (widths[k] - cell.cell_len + 1))
         text.append_text(line[-1])
         text.append("\n")
-    if out.is_terminal:
-        out.print(text, end="", no_wrap=True, overflow="crop", crop=True)
-    else:
-        out.width = max(out.width, sum(widths) + len(widths))
-        out.print(text, end="", no_wrap=True, crop=False)
+    # A long list is for scanning: lines are kept whole (the terminal folds them), never cut.
+    out.print(text, end="", soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
@@ -169,8 +264,12 @@ def ago(value: str | None, now: datetime | None = None) -> str:
 
 
 def styled_status(status: str | None) -> str:
+    """A status in its colour; without colour it is prefixed by its letter (``X major outage``)."""
     status = status or "unknown"
-    return f"[{STATUS_STYLE.get(status, 'white')}]{status.replace('_', ' ')}[/]"
+    words = status.replace("_", " ")
+    if colour_off():
+        return f"{STATUS_LETTER.get(status, '?')} {words}"
+    return f"[{STATUS_STYLE.get(status, 'white')}]{words}[/]"
 
 
 def write_output(data: bytes, output: Path | None) -> None:

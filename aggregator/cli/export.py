@@ -42,11 +42,19 @@ def export_command(
     categories: Annotated[list[str] | None, typer.Option("--category", "-c",
                                                          help="Only providers in this category (repeatable)")] = None,
     history: Annotated[bool, typer.Option("--history", help="json/ndjson: add the event log")] = False,
-    limit: Annotated[int | None, typer.Option(help="Only the newest N events (atom, --history)", min=1)] = None,
-    days: Annotated[int, typer.Option(help="html: days of history in each bar", min=1, max=3660)] = 90,
+    include_removed: Annotated[bool, typer.Option("--include-removed",
+                                                  help="--history: also the events of providers no longer "
+                                                       "followed")] = False,
+    limit: Annotated[int | None, typer.Option(metavar="N", help="Only the newest N events (atom, --history)",
+                                              min=1)] = None,
+    days: Annotated[int | None, typer.Option(metavar="DAYS", help="html: days of history in each bar (default 90)",
+                                             min=1, max=3660)] = None,
 ) -> None:
     """Export followed providers: normalised snapshots (json, ndjson), a feed of every change (atom) or
-    a static status board (html). Same database, same bytes."""
+    a static status board (html). Same database, same bytes.
+
+    Example: upstream export -f json --history --limit 100 -o upstream.json
+    """
     from aggregator.errors import ExportError
     from aggregator.history.export import FORMATS, export_bytes, export_html, select
 
@@ -57,6 +65,17 @@ def export_command(
         return
     if fmt not in FORMATS:
         cli.fail(f"unknown format {fmt!r} (choose from: {', '.join(FORMATS)}, ics)")
+    # A flag that does not apply to the format is refused, never silently ignored.
+    if history and fmt not in ("json", "ndjson"):
+        cli.fail(f"--history applies to json and ndjson, not {fmt} ({fmt} always has what it shows)")
+    if limit is not None and (fmt == "html" or (fmt in ("json", "ndjson") and not history)):
+        cli.fail(f"--limit counts events: it applies to atom and to json/ndjson with --history, not {fmt}"
+                 + ("" if fmt == "html" else " without --history"))
+    if include_removed and not history:
+        cli.fail("--include-removed applies to --history")
+    if days is not None and fmt != "html":
+        cli.fail(f"--days applies to the html board, not {fmt}")
+    # --category is checked by select: against the categories of the followed providers.
     conn = cli.open_reader(ctx)
     try:
         selection = select(conn, providers or (), categories or ())
@@ -65,10 +84,10 @@ def export_command(
                 cli.fail("html writes a directory of pages: give -o DIR")
             if output.exists() and not output.is_dir():
                 cli.fail(f"{output} is a file; html needs a directory")
-            written = export_html(conn, output, selection, days)
+            written = export_html(conn, output, selection, days or 90)
             sys.stderr.write(f"wrote {len(written)} files to {output} (open {output / 'index.html'})\n")
             return
-        data = export_bytes(conn, fmt, selection, history=history, limit=limit)
+        data = export_bytes(conn, fmt, selection, history=history, limit=limit, include_removed=include_removed)
     except ExportError as exc:
         cli.fail(str(exc))
     if output is not None and output.is_dir():
@@ -134,6 +153,11 @@ def uptime_command(
     print_uptime(report)
 
 
+def _glyph(status: str) -> str:
+    """One cell of a bar: a block in the status's colour, or the status's own letter without colour."""
+    return cli.STATUS_LETTER.get(status, "?") if cli.colour_off() else BAR_CHAR
+
+
 def _bar(cells: list[dict[str, Any]]) -> Any:
     from rich.text import Text
 
@@ -143,7 +167,7 @@ def _bar(cells: list[dict[str, Any]]) -> Any:
         if status is None:
             bar.append(NO_DATA_CHAR, style="grey35")
         else:
-            bar.append(BAR_CHAR, style=cli.STATUS_STYLE.get(status, "white"))
+            bar.append(_glyph(status), style=cli.STATUS_STYLE.get(status, "white"))
     return bar
 
 
@@ -160,7 +184,7 @@ def print_uptime(report: dict[str, Any]) -> None:
     legend = Text("  ")
     for status in ("operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage",
                    "unknown"):
-        legend.append(BAR_CHAR, style=cli.STATUS_STYLE[status])
+        legend.append(_glyph(status), style=cli.STATUS_STYLE[status])
         legend.append(f" {status.replace('_', ' ')}  ")
     legend.append(NO_DATA_CHAR, style="grey35")
     legend.append(" no data   (one cell a day, its worst status; the last cell is today)")
@@ -243,10 +267,16 @@ def incidents_command(
     ids: Annotated[list[str] | None, typer.Argument(help="Provider ids or names (default: all followed)")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only incidents still open")] = False,
     since: Annotated[str | None, typer.Option(help="Only incidents active since WHEN (2h, 3d, 2026-11-01)")] = None,
-    kind: Annotated[str, typer.Option(help="incident, maintenance or all")] = "incident",
+    kind: Annotated[str, typer.Option(metavar="KIND", help="incident, maintenance or all")] = "incident",
     json_out: Annotated[bool, typer.Option("--json", help="JSON array, each with its updates (UTC)")] = False,
+    fmt: cli.FormatOption = None,
 ) -> None:
-    """Incidents across providers, newest first."""
+    """Incidents across providers, newest first, one line each when piped.
+
+    Example: upstream incidents --open --since 3d --format tsv
+    """
+    fmt = cli.pick_format(fmt, json_out)
+    json_out = fmt in ("json", "ndjson")
     from aggregator.errors import QueryError
     from aggregator.history.report import duration, incident_rows
     from aggregator.store.reader import parse_since, resolve_ids
@@ -270,10 +300,24 @@ def incidents_command(
         for r in rows:
             seconds, ongoing = duration(r, now)
             r["duration_seconds"] = round(seconds, 3) if seconds is not None else None
-        cli.print_json(rows)
+        cli.emit_listing(fmt, [], [], rows)
         return
-    if not rows:
+    if not rows and fmt == "table":
         typer.echo("No incidents" + (" open" if open_only else "") + (f" since {since}" if since else "") + ".")
+        return
+    if fmt != "table" or not sys.stdout.isatty():
+        cells = []
+        for r in rows:
+            seconds, ongoing = duration(r, now)
+            start = r["scheduled_for"] if r["kind"] == "maintenance" and r["scheduled_for"] else \
+                r["started_at"] or r["first_seen_at"]
+            cells.append([start or "", r["provider"], r["kind"], r["impact"], r["status"],
+                          "" if seconds is None else f"{seconds:.0f}", r["title"]])
+        from rich.markup import escape
+
+        cli.emit_listing("tsv" if fmt == "table" else fmt,
+                         ["STARTED", "PROVIDER", "KIND", "IMPACT", "STATUS", "SECONDS", "TITLE"],
+                         [[escape(c) for c in row] for row in cells], [])
         return
     print_incidents(rows, now, show_kind=kind == "all")
 

@@ -46,7 +46,7 @@ def _parse(argv: list[str]) -> tuple[str | None, str, list[str], dict[str, Any]]
         elif command == "history" and word in {"--since", "--limit"} and k + 1 < len(rest):
             value = rest[k + 1]
             if word == "--limit":
-                if not value.isdigit():
+                if not value.isdigit() or int(value) < 1:
                     return None
                 options["limit"] = int(value)
             else:

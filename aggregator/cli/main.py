@@ -49,13 +49,18 @@ def root(
 @app.command("add")
 def add_command(
     ctx: typer.Context,
-    url: Annotated[str, typer.Argument(help="The status page URL (may have a path)")],
-    platform: Annotated[str | None, typer.Option(help="Platform (default: detect it)")] = None,
-    name: Annotated[str | None, typer.Option(help="Display name")] = None,
-    provider_id: Annotated[str | None, typer.Option("--id", help="Id to use (default: from the URL)")] = None,
-    category: Annotated[str | None, typer.Option(help="Category")] = None,
+    url: Annotated[str, typer.Argument(metavar="URL", help="The status page URL (may have a path)")],
+    platform: Annotated[str | None, typer.Option(metavar="PLATFORM", help="Platform (default: detect it)")] = None,
+    name: Annotated[str | None, typer.Option(metavar="NAME", help="Display name")] = None,
+    provider_id: Annotated[str | None, typer.Option("--id", metavar="ID", help="Id to use (default: from the URL)")]
+        = None,
+    category: Annotated[str | None, typer.Option(metavar="CATEGORY",
+                                                 help="Category (see: upstream categories)")] = None,
 ) -> None:
-    """Follow a status page; prints its id."""
+    """Follow a status page (its platform detected) and print its id.
+
+    Example: upstream add https://www.githubstatus.com --category devtools
+    """
     try:
         row = upstream(ctx).add(url, platform=platform, name=name, provider_id=provider_id, category=category)
     except UpstreamError as exc:
@@ -63,16 +68,76 @@ def add_command(
     typer.echo(row["id"])
 
 
-@app.command("remove")
-def remove_command(ctx: typer.Context, ids: Annotated[list[str], typer.Argument(help="Provider ids")]) -> None:
-    """Stop following providers (their event history is kept)."""
-    open_store(ctx)
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(metavar="FILE|-", help="OPML, CSV with a url column (and name, id, "
+                                                                 "platform, category), a JSON list, or one URL "
+                                                                 "a line; - reads stdin")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Detect and report, follow nothing")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="The report as JSON, one entry a page")] = False,
+) -> None:
+    """Follow many status pages at once: detection runs concurrently under the polling caps.
+
+    Example: upstream import pages.opml --dry-run
+    """
+    from aggregator.catalog.importing import read_import
+
+    if source == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"cannot read {source}: {getattr(exc, 'strerror', None) or exc}")
+    up = upstream(ctx)
     try:
-        removed = upstream(ctx).remove(ids)
+        items = read_import(text, source)
+        open_store(ctx)
+        if sys.stderr.isatty() and not json_out:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=console(stderr=True), transient=True) as progress:
+                task = progress.add_task("import", total=len(items))
+                report = up.import_pages(items, dry_run=dry_run, on_done=lambda _o: progress.advance(task))
+        else:
+            report = up.import_pages(items, dry_run=dry_run)
     except UpstreamError as exc:
         fail(str(exc))
-    for pid in removed:
-        typer.echo(f"removed {pid}")
+    finally:
+        up.close()
+    if json_out:
+        print_json(report.to_dict())
+        return
+    for o in report.outcomes:
+        if o.result == "added":
+            typer.echo(f"{'would add' if dry_run else 'added'}\t{o.provider}\t{o.platform}\t{o.url}")
+        else:
+            typer.echo(f"{o.result}\t{o.url}\tline {o.line}: {' '.join(o.reason.split())}")
+    sys.stderr.write(report.summary() + "\n")
+    if report.count("failed") and not report.count("added"):
+        raise typer.Exit(1)
+
+
+@app.command("remove")
+def remove_command(
+    ctx: typer.Context,
+    ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Provider ids")],
+    purge: Annotated[bool, typer.Option("--purge", help="Also delete their event history")] = False,
+) -> None:
+    """Stop following providers; their history stays readable (upstream history ID) unless --purge.
+
+    Example: upstream remove acme-status --purge
+    """
+    open_store(ctx)
+    try:
+        removed = upstream(ctx).remove(ids, purge=purge)
+    except UpstreamError as exc:
+        fail(str(exc))
+    for pid, purged in removed:
+        typer.echo(f"removed {pid}" + (f" and deleted {purged} events" if purge else
+                                       " (history kept: upstream history " + pid + ")"))
 
 
 def run_poll(up: Any, ids: list[str] | None, show_progress: bool) -> Any:
@@ -94,8 +159,17 @@ def poll_command(
     ids: Annotated[list[str] | None, typer.Argument(help="Provider ids (default: all followed)")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
     every: Annotated[bool, typer.Option("--all", help="Follow every vendor of the catalog first, then poll all")] = False,
+    deliver: Annotated[bool | None, typer.Option("--deliver/--no-deliver",
+                                                 help="Then send the notifications due (default: [poll] deliver "
+                                                      "in config.toml, off)", show_default=False)] = None,
 ) -> None:
-    """Poll followed providers once. Exits 0 even when some pages were unreachable (they are listed)."""
+    """Poll followed providers once; exits 0 even when some pages were unreachable (they are listed).
+
+    Example: upstream poll --deliver   (for cron: poll, then notify)
+    """
+    import time
+
+    started = time.monotonic()
     up = upstream(ctx)
     open_store(ctx)
     if every:
@@ -105,16 +179,26 @@ def poll_command(
         sys.stderr.write(f"following {added} more catalog vendors"
                          + (f" ({len(skipped)} skipped: they need a page id or API URL)" if skipped else "")
                          + "\n")
+    if deliver is None:
+        deliver = up.config.deliver
+    delivered = None
     try:
         report = run_poll(up, ids, show_progress=sys.stderr.isatty() and not json_out)
+        if deliver:
+            delivered = up.deliver()
     except UpstreamError as exc:
         fail(str(exc))
     finally:
         up.close()
+    # The summary's time is the command's: opening, migrating, polling and delivering.
+    report.seconds = time.monotonic() - started
     if json_out:
         print_json({"polled": report.polled, "changed": report.changed, "unchanged": report.unchanged,
                     "unreachable": [{"provider": p, "error": e} for p, e in report.unreachable],
-                    "events": len(report.events), "seconds": round(report.seconds, 3)})
+                    "events": len(report.events), "seconds": round(report.seconds, 3),
+                    "delivered": None if delivered is None else {
+                        "attempted": delivered.attempted, "delivered": delivered.delivered,
+                        "retrying": delivered.retrying, "failed": delivered.failed}})
         return
     out = console()
     for ev in report.events:
@@ -126,6 +210,8 @@ def poll_command(
         if pid not in newly:  # the event line above already gave the reason
             out.print(f"  [red]still unreachable[/] {pid}: {escape(short_error(err))}")
     out.print(report.summary())
+    if delivered is not None:
+        out.print(delivered.summary(), markup=False)
 
 
 app.command("status")(queries.status_command)
@@ -201,6 +287,66 @@ def _register_features() -> None:
             _registered.add(name)
 
 
+# Metavars by parameter name where a command did not give one: what a person would write.
+METAVARS = {"provider": "ID", "ids": "ID", "names": "NAME", "days": "DAYS", "since": "WHEN", "until": "WHEN",
+            "limit": "N", "component": "COMPONENT", "url": "URL", "files": "FILE", "ref": "SUBSCRIPTION",
+            "delivery_id": "DELIVERY", "sink": "SINK", "output": "PATH", "db": "PATH"}
+
+
+# An example for each command whose docstring has none (the others carry theirs).
+EXAMPLES = {
+    "parse": "upstream parse statuspage saved-summary.json --json",
+    "follow": "upstream follow aws github \"Google Cloud\"",
+    "unfollow": "upstream unfollow github",
+    "schema": "upstream schema --what event > event.schema.json",
+    "uptime": "upstream uptime github --days 30 --component API",
+    "subscribe": "upstream subscribe https://hooks.example.com/x --provider github --min-severity major",
+    "deliver": "upstream deliver --json",
+    "watch": "upstream watch --summary-every 300",
+    "subscriptions list": "upstream subscriptions list --format tsv",
+    "subscriptions show": "upstream subscriptions show 1 --json",
+    "subscriptions pause": "upstream subscriptions pause 1",
+    "subscriptions resume": "upstream subscriptions resume 1",
+    "subscriptions remove": "upstream subscriptions remove 1",
+    "subscriptions test": "upstream subscriptions test 1",
+    "subscriptions schema": "upstream subscriptions schema -o payload.schema.json",
+    "deliveries": "upstream deliveries --failed",
+    "deliveries retry": "upstream deliveries retry --all-failed",
+    "deliveries show": "upstream deliveries show 12 --json",
+    "catalog": "upstream catalog verify github",
+    "catalog verify": "upstream catalog verify github slack",
+    "providers": "upstream providers search stripe",
+    "providers search": "upstream providers search \"google cloud\"",
+    "subscriptions": "upstream subscriptions list",
+}
+
+
+def _plain_help(command: Any, parent: str | None = None) -> None:
+    """Help as a person writes it: ``ID...``, ``DAYS``, ``URL`` instead of ``{provider}`` and
+    ``<int range>`` (from the parameter's name where a command gave no metavar), each summary
+    whole in the command list (click cuts them at 45 characters), an example in every command."""
+    from typer.core import TyperArgument, TyperOption
+
+    for sub in getattr(command, "commands", {}).values():
+        _plain_help(sub, "" if parent is None else command.name or "")
+    if command.help and not command.short_help:
+        command.short_help = " ".join(command.help.strip().split("\n\n")[0].split())
+    example = EXAMPLES.get(f"{parent} {command.name}".strip()) if parent is not None else None
+    if example and command.help and "Example:" not in command.help:
+        command.help = command.help.rstrip() + "\n\nExample: " + example
+    for param in command.params:
+        word = param.metavar or METAVARS.get(param.name, param.name.upper().removesuffix("_OUT"))
+        if isinstance(param, TyperArgument):
+            shown = word if word.endswith("...") or param.nargs == 1 else word + "..."
+            usage = shown if param.required else f"[{shown}]"
+            param._usage_display_name = lambda usage=usage: usage  # type: ignore[method-assign]
+            param._rich_display_name = lambda shown=shown: shown  # type: ignore[method-assign]
+            param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+        elif isinstance(param, TyperOption) and not param.is_flag and not param.count:
+            param.metavar = word
+            param.display_type_rich = lambda ctx, word=word: word  # type: ignore[method-assign]
+
+
 FEATURE_MODULES: tuple[str, ...] = (
     "aggregator.cli.catalog", "aggregator.cli.export", "aggregator.cli.notify", "aggregator.cli.watch",
     "aggregator.cli.serve",
@@ -217,7 +363,9 @@ def main(argv: list[str] | None = None) -> int:
         return fast
     _register_features()
     try:
-        code = app(args=argv, standalone_mode=False, prog_name="upstream")
+        command = typer.main.get_command(app)
+        _plain_help(command)
+        code = command.main(args=argv, standalone_mode=False, prog_name="upstream")
     except typer.Exit as exc:
         return exc.exit_code
     except click_errors.NoArgsIsHelpError as exc:

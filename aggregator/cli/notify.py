@@ -6,6 +6,7 @@ other output (list, show, deliveries, errors) uses the masked form.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -105,32 +106,36 @@ def subscribe_command(
 
 @subscriptions_app.command("list")
 def list_command(ctx: typer.Context,
-                 json_out: Annotated[bool, typer.Option("--json", help="JSON array")] = False) -> None:
-    """Every subscription, its sink (secrets masked), what it wants and how its deliveries went."""
+                 json_out: Annotated[bool, typer.Option("--json", help="JSON array")] = False,
+                 fmt: cli.FormatOption = None) -> None:
+    """Every subscription, its sink (secrets masked), what it wants and how its deliveries went.
+
+    Example: upstream subscriptions list --format tsv
+    """
+    fmt = cli.pick_format(fmt, json_out)
+    json_out = fmt in ("json", "ndjson")
     from aggregator.notify.subscriptions import load_subscriptions
 
     with _store(ctx) as store:
         subs = load_subscriptions(store.conn)
         counts = _counts(store)
     if json_out:
-        cli.print_json([{**s.public(), "deliveries": counts.get(s.id, {})} for s in subs])
+        cli.emit_listing(fmt, [], [], [{**s.public(), "deliveries": counts.get(s.id, {})} for s in subs])
         return
-    if not subs:
+    if not subs and fmt == "table":
         typer.echo("No subscriptions: upstream subscribe URL [--provider ID] ...")
         return
     from rich.markup import escape
-    from rich.table import Table
 
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("ID", "NAME", "SINK", "TARGET", "WANTS", "STATE", "PENDING", "FAILED", "SENT"):
-        table.add_column(col)
+    cells = []
     for s in subs:
         c = counts.get(s.id, {})
-        table.add_row(str(s.id), escape(s.name or ""), s.sink, escape(s.display), escape(s.filters.describe()),
+        cells.append([str(s.id), escape(s.name or ""), s.sink, escape(s.display), escape(s.filters.describe()),
                       ("[yellow]paused[/]" + (f" by the {escape(s.paused_reason.split(':')[0])}" if s.paused_reason else ""))
                       if s.paused else "active", str(c.get("pending", 0) + c.get("sending", 0)),
-                      str(c.get("failed", 0)), str(c.get("delivered", 0)))
-    cli.console().print(table)
+                      str(c.get("failed", 0)), str(c.get("delivered", 0))])
+    cli.emit_listing(fmt, ["ID", "NAME", "SINK", "TARGET", "WANTS", "STATE", "PENDING", "FAILED", "SENT"], cells, [],
+                     key_columns=("ID", "TARGET"))
 
 
 @subscriptions_app.command("show")
@@ -260,12 +265,18 @@ def deliveries_command(
     pending: Annotated[bool, typer.Option("--pending", help="Only deliveries waiting to be sent")] = False,
     subscription: Annotated[str | None, typer.Option("--subscription", "-s", help="Only this subscription")] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Also changes folded into another notification")] = False,
-    limit: Annotated[int, typer.Option(help="At most this many, newest first")] = 50,
+    limit: Annotated[int, typer.Option(metavar="N", min=1, help="At most this many, newest first")] = 50,
     json_out: Annotated[bool, typer.Option("--json", help="JSON array")] = False,
+    fmt: cli.FormatOption = None,
 ) -> None:
-    """Notifications queued, sent and failed (newest first)."""
+    """Notifications queued, sent and failed (newest first).
+
+    Example: upstream deliveries --failed --format tsv
+    """
     if ctx.invoked_subcommand is not None:
         return
+    fmt = cli.pick_format(fmt, json_out)
+    json_out = fmt in ("json", "ndjson")
     from aggregator.notify.dispatch import list_deliveries
 
     states = ["failed"] if failed else ["pending", "sending"] if pending else \
@@ -274,26 +285,23 @@ def deliveries_command(
         sub_id = _subscription(store, subscription).id if subscription else None
         rows = list_deliveries(store, states=states, subscription=sub_id, limit=limit)
     if json_out:
-        cli.print_json(rows)
+        cli.emit_listing(fmt, [], [], rows)
         return
-    if not rows:
+    if not rows and fmt == "table":
         typer.echo("No failed deliveries." if failed else "No deliveries.")
         return
     from rich.markup import escape
-    from rich.table import Table
 
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("ID", "SUB", "STATE", "TRIES", "WHEN", "WHAT", "ERROR"):
-        table.add_column(col)
+    cells = []
     for d in rows:
         when = d["delivered_at"] if d["state"] == "delivered" else d["not_before"] or d["created_at"]
-        table.add_row(str(d["id"]), str(d["subscription_id"]),
+        cells.append([str(d["id"]), str(d["subscription_id"]),
                       f"[{STATE_STYLE.get(d['state'], 'white')}]{d['state']}[/]", str(d["attempts"]),
                       cli.local_time(when), escape(d["text"] or d["type"]),
-                      escape(d["last_error"] or "") if d["state"] != "delivered" else "")
-    cli.console().print(table)
-    if failed:
-        typer.echo("re-send with: upstream deliveries retry ID... (or --all-failed)")
+                      escape(d["last_error"] or "") if d["state"] != "delivered" else ""])
+    cli.emit_listing(fmt, ["ID", "SUB", "STATE", "TRIES", "WHEN", "WHAT", "ERROR"], cells, [])
+    if failed and fmt == "table":
+        sys.stderr.write("re-send with: upstream deliveries retry ID... (or --all-failed)\n")
 
 
 @deliveries_app.command("retry")

@@ -6,18 +6,20 @@ calls them without building the whole command-line app.
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
 
 from aggregator.cli.common import (
+    FormatOption,
     ago,
     console,
+    emit_listing,
     fail,
     local_time,
     open_reader,
-    print_json,
-    print_table,
+    pick_format,
     styled_status,
 )
 from aggregator.page.termtext import terminal_safe
@@ -28,8 +30,12 @@ def status_command(
     ctx: typer.Context,
     ids: Annotated[list[str] | None, typer.Argument(help="Provider ids or names (default: all followed)")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="JSON array of snapshots with fetch health")] = False,
+    fmt: FormatOption = None,
 ) -> None:
-    """What is the status of my vendors."""
+    """What is the status of my vendors, one line each (ids whole, also in a pipe).
+
+    Example: upstream status --format tsv | cut -f1,2
+    """
     from aggregator.errors import QueryError
     from aggregator.store.reader import resolve_ids, status_json, status_rows
 
@@ -39,10 +45,11 @@ def status_command(
     except QueryError as exc:
         fail(str(exc))
     rows = status_rows(conn, wanted)
-    if json_out:
-        print_json(status_json(rows))
+    fmt = pick_format(fmt, json_out)
+    if fmt in ("json", "ndjson"):
+        emit_listing(fmt, [], [], status_json(rows))
         return
-    if not rows:
+    if not rows and fmt == "table":
         typer.echo("Not following any provider yet: upstream add URL, or upstream follow NAME")
         return
     from rich.markup import escape
@@ -61,8 +68,8 @@ def status_command(
             counts.append(f"{r['open_maintenances']} maint.")
         cells.append([escape(r["id"]), styled_status(r["status"]) if r["last_success_at"] else styled_status("unknown"),
                       ", ".join(counts) or "-", ago(r["last_changed_at"]), ago(r["last_polled_at"]), note])
-    print_table(["PROVIDER", "STATUS", "INCIDENTS", "CHANGED", "POLLED", "NOTE"], cells)
-    if ids and len(rows) == 1:
+    emit_listing(fmt, ["PROVIDER", "STATUS", "INCIDENTS", "CHANGED", "POLLED", "NOTE"], cells, [])
+    if ids and len(rows) == 1 and fmt == "table" and sys.stdout.isatty():
         _print_components(conn, rows[0]["id"])
 
 
@@ -93,24 +100,44 @@ def _print_components(conn: Any, provider: str) -> None:
 
 def history_command(
     ctx: typer.Context,
-    provider: Annotated[str, typer.Argument(help="Provider id or name")],
-    since: Annotated[str | None, typer.Option(help="Only events since WHEN (2h, 3d, 2026-11-01, ISO time)")] = None,
-    limit: Annotated[int | None, typer.Option(help="Only the last N events")] = None,
+    provider: Annotated[str, typer.Argument(metavar="ID", help="Provider id or name (also one no longer followed)")],
+    since: Annotated[str | None, typer.Option(metavar="WHEN",
+                                              help="Only events since WHEN (30s, 5m, 2h, 3d, 2026-11-01, ISO time)")]
+        = None,
+    limit: Annotated[int | None, typer.Option(metavar="N", min=1, help="Only the last N events (N >= 1)")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="JSON array of events")] = False,
+    fmt: FormatOption = None,
 ) -> None:
-    """What happened to a provider, oldest first."""
+    """What happened to a provider, oldest first (a removed provider's history stays readable).
+
+    Example: upstream history aws --since 3d --limit 20
+    """
     from aggregator.errors import QueryError
     from aggregator.store.reader import history, parse_since, resolve_ids
 
+    if limit is not None and limit < 1:
+        fail(f"--limit must be a positive number, not {limit}")
+    fmt = pick_format(fmt, json_out)
     conn = open_reader(ctx)
     try:
-        (pid,) = resolve_ids(conn, [provider])
         when = parse_since(since) if since else None
     except QueryError as exc:
         fail(str(exc))
+    try:
+        (pid,) = resolve_ids(conn, [provider])
+    except QueryError as exc:
+        # Removed providers keep their event log: read it, and say they are no longer followed.
+        if conn.execute("SELECT 1 FROM events WHERE provider = ? LIMIT 1", [provider]).fetchone() is None:
+            fail(str(exc))
+        pid = provider
+        sys.stderr.write(f"upstream: note: {pid} is no longer followed; its history up to its removal:\n")
     events = history(conn, pid, when, limit)
-    if json_out:
-        print_json(events)
+    if fmt in ("json", "ndjson"):
+        emit_listing(fmt, [], [], events)
+        return
+    if fmt in ("tsv", "csv"):
+        emit_listing(fmt, ["OBSERVED", "PROVIDER", "KIND", "EVENT"],
+                     [[ev["observed_at"], ev["provider"], ev["kind"], describe_event(ev)] for ev in events], [])
         return
     if not events:
         typer.echo(f"No events for {pid}" + (f" since {since}" if since else "") + ".")

@@ -72,7 +72,7 @@ def serve_command(
 
 
 def mcp_command(ctx: typer.Context) -> None:
-    """A Model Context Protocol server on stdio with read-only tools (status, incidents, maintenances, ...)."""
+    """A Model Context Protocol server on stdio: read-only tools for status, incidents and maintenances."""
     from aggregator.mcp_server import run_stdio
 
     db = cli.db_path(ctx)

@@ -28,7 +28,7 @@ def show_command(
     incidents: Annotated[int, typer.Option(help="How many recent incidents and maintenances", min=0)] = 5,
     json_out: Annotated[bool, typer.Option("--json", help="The same as JSON (UTC)")] = False,
 ) -> None:
-    """A vendor's page: status, components, recent incidents with their updates, uptime, how to be alerted."""
+    """One vendor's page: status, components, incidents, uptime, alerts."""
     from aggregator.errors import UpstreamError
 
     try:

@@ -54,36 +54,38 @@ def register(app: typer.Typer) -> None:
         log(f"watching {count} providers (interval {settings.interval * settings.scale:g}s, "
             f"{settings.concurrency} requests at once, {settings.per_host} per host{workers})")
         try:
-            up.watch(settings=settings, max_cycles=max_cycles, once=once, log=log)
+            # Through the facade, which hands run_watch the notification delivery (the bare
+            # run_watch delivers nothing).
+            upstream(ctx).watch(settings=settings, max_cycles=max_cycles, once=once, log=log)
         finally:
             up.close()
 
     @app.command("set-interval")
     def set_interval_command(
         ctx: typer.Context,
-        provider: Annotated[str, typer.Argument(help="Provider id")],
-        seconds: Annotated[str, typer.Argument(help="Seconds between polls, or 'default' for the platform's "
-                                                    "or [poll] interval")],
+        provider: Annotated[str, typer.Argument(metavar="ID", help="Provider id")],
+        interval: Annotated[str, typer.Argument(metavar="INTERVAL",
+                                                help="Time between polls, 5s to 1d (30s, 5m, 2h, 1d; a bare "
+                                                     "number is seconds), or 'default' for the platform's or "
+                                                     "[poll] interval")],
     ) -> None:
-        """Set how often one provider is polled."""
+        """Set how often one provider is polled (between 5 seconds and 1 day).
+
+        Example: upstream set-interval github 5m
+        """
         import time
 
         from aggregator.cli.common import fail, open_store, upstream
+        from aggregator.durations import INTERVAL_MAX, INTERVAL_MIN, format_duration, parse_duration
         from aggregator.errors import UpstreamError
 
-        value: float | None
-        if seconds.strip().lower() == "default":
-            value = None
-        else:
-            try:
-                value = float(seconds)
-            except ValueError:
-                fail(f"not a number of seconds: {seconds!r}")
-            if value != value:
-                fail(f"not a number of seconds: {seconds!r}")
-        open_store(ctx)
+        value: float | None = None
         try:
+            if interval.strip().lower() != "default":
+                value = parse_duration(interval, what="interval", minimum=INTERVAL_MIN, maximum=INTERVAL_MAX)
+            open_store(ctx)
             upstream(ctx).set_interval(provider, value, now=time.time())
         except UpstreamError as exc:
             fail(str(exc))
-        typer.echo(f"{provider}: every {value:g}s" if value is not None else f"{provider}: default interval")
+        typer.echo(f"{provider}: every {format_duration(value)}" if value is not None
+                   else f"{provider}: default interval")

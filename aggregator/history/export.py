@@ -95,8 +95,10 @@ def snapshots(conn: sqlite3.Connection, selection: Selection) -> list[dict[str, 
     return status_json(status_rows(conn, ids)) if ids is None or ids else []
 
 
-def events(conn: sqlite3.Connection, selection: Selection, limit: int | None = None) -> list[dict[str, Any]]:
-    """The event log (of the selected providers), oldest first; ``limit`` keeps the newest N."""
+def events(conn: sqlite3.Connection, selection: Selection, limit: int | None = None, *,
+           include_removed: bool = False) -> list[dict[str, Any]]:
+    """The event log (of the selected providers), oldest first; ``limit`` keeps the newest N.
+    Providers no longer followed are left out unless ``include_removed``."""
     from aggregator.store.reader import event_dict
 
     sql = "SELECT * FROM events"
@@ -104,6 +106,8 @@ def events(conn: sqlite3.Connection, selection: Selection, limit: int | None = N
     if selection.ids is not None:
         sql += f" WHERE provider IN ({','.join('?' * len(selection.ids))})"
         args.extend(selection.ids)
+    elif not include_removed:
+        sql += " WHERE provider IN (SELECT id FROM providers)"
     sql += " ORDER BY seq DESC"
     if limit is not None:
         sql += " LIMIT ?"
@@ -124,14 +128,14 @@ _JSON_OPTS = orjson.OPT_SORT_KEYS
 
 def export_snapshots(conn: sqlite3.Connection, fmt: str = "json", ids: list[str] | None = None, *,
                      selection: Selection | None = None, history: bool = False,
-                     limit: int | None = None) -> bytes:
+                     limit: int | None = None, include_removed: bool = False) -> bytes:
     """Snapshots sorted by provider id, keys sorted; ``history`` adds the events (see export_models)."""
     if fmt not in ("json", "ndjson"):
         raise ExportError(f"unknown format {fmt!r} (choose from: {', '.join(FORMATS)})")
     if selection is None:
         selection = Selection(tuple(sorted(ids))) if ids else Selection()
     snaps = snapshots(conn, selection)
-    log = events(conn, selection, limit) if history else None
+    log = events(conn, selection, limit, include_removed=include_removed) if history else None
     if fmt == "ndjson":
         lines = [orjson.dumps(s, option=_JSON_OPTS) for s in snaps]
         lines += [orjson.dumps(e, option=_JSON_OPTS) for e in log or []]
@@ -505,10 +509,11 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def export_bytes(conn: sqlite3.Connection, fmt: str, selection: Selection, *, history: bool = False,
-                 limit: int | None = None) -> bytes:
+                 limit: int | None = None, include_removed: bool = False) -> bytes:
     """json, ndjson or atom as bytes (html writes a directory: ``export_html``)."""
     if fmt in ("json", "ndjson"):
-        return export_snapshots(conn, fmt, selection=selection, history=history, limit=limit)
+        return export_snapshots(conn, fmt, selection=selection, history=history, limit=limit,
+                                include_removed=include_removed)
     if fmt == "atom":
         return export_atom(conn, selection, limit)
     raise ExportError(f"unknown format {fmt!r} (choose from: {', '.join(FORMATS)})")

@@ -23,6 +23,9 @@ def open_readonly(path: str | Path) -> sqlite3.Connection:
     path = Path(path)
     if not path.exists():
         raise QueryError(f"no database at {path}: follow a provider first (upstream add URL)")
+    if path.is_file() and path.stat().st_size == 0:
+        # An empty file (touched, or created by a crashed first run): set up once, as poll would.
+        raise OutdatedSchemaError(f"{path} is empty and needs setting up")
     try:
         conn = sqlite3.connect(sqlite_uri(path, readonly=True), uri=True, timeout=30, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 30000")

@@ -109,6 +109,12 @@ class Store:
             cur = self.conn.execute("DELETE FROM providers WHERE id = ?", [provider_id])
         return cur.rowcount > 0
 
+    def purge_history(self, provider_id: str) -> int:
+        """Delete a provider's event log (``upstream remove --purge``); returns how many events."""
+        with self.transaction():
+            cur = self.conn.execute("DELETE FROM events WHERE provider = ?", [provider_id])
+        return cur.rowcount
+
     # A provider's row with its snapshot JSON (the joined column comes last, so it wins over the
     # empty ``providers.snapshot`` left on SQLite < 3.35).
     _PROVIDER_SQL = ("SELECT p.*, s.snapshot AS snapshot FROM providers p "
@@ -319,6 +325,22 @@ class Store:
             self.conn.execute("RELEASE provider_poll")
         return events
 
+    def _not_replayed(self, events: list[Event]) -> list[Event]:
+        """First-sight events without the notices the log already has: a provider removed and
+        followed again does not announce again the incidents it recorded before (issue 16)."""
+        notices = [ev for ev in events if ev.subject_id is not None and ev.old is None
+                   and ev.kind.value in _ANNOUNCING]
+        if not notices:
+            return events
+        providers = sorted({ev.provider for ev in notices})
+        known = set(self.conn.execute(
+            f"SELECT provider, kind, subject_id FROM events WHERE provider IN ({','.join('?' * len(providers))}) "
+            "AND subject_id IS NOT NULL", providers).fetchall())
+        if not known:
+            return events
+        replayed = {id(ev) for ev in notices if (ev.provider, ev.kind.value, ev.subject_id) in known}
+        return [ev for ev in events if id(ev) not in replayed]
+
     def _execute(self, plans: list[WritePlan]) -> list[Event]:
         """The one write path: the statements of ``plans``, each kind of row for all of them at once."""
         by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
@@ -342,7 +364,8 @@ class Store:
         if closed:
             self.conn.executemany("UPDATE incidents SET is_open = 0, status = ?, resolved_at = coalesce("
                                   "resolved_at, ?), last_seen_at = ? WHERE provider = ? AND id = ?", closed)
-        events = [ev for plan in plans for ev in plan.events]
+        events = [ev for plan in plans
+                  for ev in (self._not_replayed(plan.events) if _is_first_sight(plan.events) else plan.events)]
         if not events:
             return events
         self.conn.executemany(_INSERT_EVENT, [_event_row(ev) for ev in events])
@@ -388,6 +411,15 @@ _INSERT_INCIDENT = (
 _INSERT_UPDATE = ("INSERT INTO incident_updates (provider, incident_id, id, status, raw_status, body, created_at) "
                   "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET status = excluded.status, "
                   "raw_status = excluded.raw_status, body = excluded.body, created_at = excluded.created_at")
+
+
+# Events that announce a notice: never twice for one (provider, notice) in the log.
+_ANNOUNCING = frozenset({"incident.opened", "maintenance.scheduled", "maintenance.started"})
+
+
+def _is_first_sight(events: list[Event]) -> bool:
+    return any(ev.kind is EventKind.provider_status_changed and ev.detail and ev.detail.get("first_sight")
+               for ev in events)
 
 
 def _event_row(ev: Event) -> tuple[Any, ...]:
