@@ -16,15 +16,16 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
 
-COLUMNS = ("id", "platform", "url", "fetch_state", "interval", "failures", "next_due_at", "reachable",
-           "snapshot_hash", "vendor_uptime_at")
-_COLS = ", ".join(COLUMNS)
+# What a poll needs of a provider's row (``Store.poll_rows`` reads the same columns).
+POLL_COLUMNS = ("id", "platform", "url", "fetch_state", "interval", "failures", "next_due_at", "reachable",
+                "snapshot_hash", "vendor_uptime_at")
+_COLS = ", ".join(POLL_COLUMNS)
 
 
 def _rows(conn: sqlite3.Connection, sql: str, args: list[Any], busy: Callable[[str], bool]) -> Iterator[dict[str, Any]]:
     for r in conn.execute(sql, args):
         if not busy(r[0]):
-            yield dict(zip(COLUMNS, r, strict=True))
+            yield dict(zip(POLL_COLUMNS, r, strict=True))
 
 
 def due_rows(conn: sqlite3.Connection, now: float, busy: Callable[[str], bool], far: float, *,

@@ -41,6 +41,7 @@ from aggregator.page.writeplan import (
 )
 from aggregator.store.backfill import apply_history_extras
 from aggregator.store.connect import connect
+from aggregator.store.due import POLL_COLUMNS
 from aggregator.store.schema import CORE, Subsystem, migrate
 
 
@@ -143,19 +144,17 @@ class Store:
         return Snapshot.model_validate_json(row[0]) if row and row[0] else None
 
     # --- scheduling --------------------------------------------------------------------------
-    POLL_COLUMNS = ("id", "platform", "url", "fetch_state", "interval", "failures", "next_due_at", "reachable",
-                    "snapshot_hash", "vendor_uptime_at")
 
     def poll_rows(self, ids: Iterable[str] | None = None, *, due_at: float | None = None,
                   exclude: Iterable[str] = (), limit: int | None = None) -> list[dict[str, Any]]:
         """What polling needs of each provider (no snapshot): the given ids, else all, else those
         due at ``due_at`` (never polled first, then the most overdue)."""
-        cols = ", ".join(self.POLL_COLUMNS)
+        cols = ", ".join(POLL_COLUMNS)
         if ids is not None:
             wanted = list(ids)
             cur = self.conn.execute(f"SELECT {cols} FROM providers WHERE id IN (SELECT value FROM json_each(?))",
                                     [orjson.dumps(wanted).decode()])
-            by_id = {r[0]: dict(zip(self.POLL_COLUMNS, r, strict=True)) for r in cur.fetchall()}
+            by_id = {r[0]: dict(zip(POLL_COLUMNS, r, strict=True)) for r in cur.fetchall()}
             missing = [i for i in wanted if i not in by_id]
             if missing:
                 raise KeyError(missing[0])
@@ -175,18 +174,7 @@ class Store:
         if limit is not None:
             sql += " LIMIT ?"
             args.append(limit)
-        return [dict(zip(self.POLL_COLUMNS, r, strict=True)) for r in self.conn.execute(sql, args).fetchall()]
-
-    def next_due_at(self, exclude: Iterable[str] = ()) -> float | None:
-        """The earliest next-due time among providers (None when nobody is followed)."""
-        skip = list(exclude)
-        sql = "SELECT min(coalesce(next_due_at, 0)) FROM providers"
-        args: list[Any] = []
-        if skip:
-            sql += " WHERE id NOT IN (SELECT value FROM json_each(?))"
-            args.append(orjson.dumps(skip).decode())
-        row = self.conn.execute(sql, args).fetchone()
-        return row[0] if row else None
+        return [dict(zip(POLL_COLUMNS, r, strict=True)) for r in self.conn.execute(sql, args).fetchall()]
 
     def open_notice_ids(self, provider_id: str) -> set[str]:
         """Ids of the provider's incidents and maintenances stored as open (no snapshot load)."""
